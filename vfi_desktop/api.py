@@ -1,0 +1,43 @@
+"""The one public entry to the engine.
+
+    from vfi_desktop.api import load_interpolator
+    interp = load_interpolator("unet")            # or "flow", "blend", "unet-direct"
+    middle = interp.interpolate(frame0, frame1, t=0.5)   # HxWx3 uint8 RGB in and out
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+from .core.errors import VfiError
+from .core.methods.base import Interpolator
+
+METHODS = ("unet", "flow", "blend", "unet-direct")
+_ARCH_OF_METHOD = {"unet": "flow_unet", "unet-direct": "direct_unet"}
+
+
+def load_interpolator(method: str = "unet", weights: Optional[str | Path] = None, device: str = "auto") -> Interpolator:
+    """An interpolator by method name. `weights` picks a safetensors file for the neural methods
+    (default: the bundled one); any weights file also works with method="unet" whatever its
+    architecture says, so fine-tuned files can be passed without knowing what they hold."""
+    if method == "blend":
+        from .core.methods.blend import BlendInterpolator
+
+        return BlendInterpolator()
+    if method == "flow":
+        from .core.methods.flow import FlowInterpolator
+
+        return FlowInterpolator()
+    if method in _ARCH_OF_METHOD:
+        from .core.methods.neural import NeuralInterpolator
+        from .model.weights import load_model
+        from .paths import bundled_weights
+
+        path = Path(weights) if weights is not None else bundled_weights(method)
+        if weights is None and not path.exists():
+            raise VfiError(f"the bundled weights for '{method}' are missing ({path}); reinstall or pass --weights")
+        model, meta = load_model(path, expect_arch=None if weights is not None else _ARCH_OF_METHOD[method])
+        name = method if weights is None else f"{method}:{path.stem}"
+        return NeuralInterpolator(model, name=name, device=device, weights_path=path, meta=meta)
+    raise VfiError(f"unknown method '{method}' (choose from {', '.join(METHODS)})")

@@ -1,0 +1,292 @@
+"""Command line: `vfi-desktop interpolate | pair | train | bench | info`, and with no arguments the GUI.
+
+User errors print one line (`vfi-desktop: error: ...`) and exit with status 2; Ctrl+C exits 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Optional, Sequence
+
+from .core.errors import Cancelled, VfiError
+from .core.progress import Progress, format_eta
+
+EXIT_USER_ERROR = 2
+
+
+class ProgressBar:
+    """A one-line text progress bar on stderr (plain lines when stderr is not a terminal)."""
+
+    def __init__(self, label: str, quiet: bool = False) -> None:
+        self.label = label
+        self.quiet = quiet
+        self.tty = sys.stderr.isatty()
+        self._last_plain = -1.0
+
+    def __call__(self, p: Progress) -> None:
+        if self.quiet:
+            return
+        width = 30
+        filled = int(width * p.fraction)
+        extra = f" {p.message}" if p.message else ""
+        line = (
+            f"{self.label} [{'#' * filled}{'.' * (width - filled)}] {p.done}/{p.total} "
+            f"{p.rate:5.1f}/s ETA {format_eta(p.eta_s)}{extra}"
+        )
+        if self.tty:
+            sys.stderr.write("\r" + line[:150].ljust(100))
+            if p.done >= p.total:
+                sys.stderr.write("\n")
+        elif p.done >= p.total or time.perf_counter() - self._last_plain > 5.0:
+            self._last_plain = time.perf_counter()
+            sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
+
+def _parse_range(text: Optional[str]) -> Optional[tuple[int, int]]:
+    if not text:
+        return None
+    try:
+        a, b = text.split(":")
+        return (int(a) if a else 0, int(b) if b else -1)
+    except ValueError:
+        raise VfiError(f"--range must look like A:B (frame numbers), got '{text}'") from None
+
+
+def cmd_interpolate(args: argparse.Namespace) -> int:
+    from .api import load_interpolator
+    from .core.export import ExportSettings, export_video
+    from .core.video_io import open_source
+
+    if (args.factor is None) == (args.fps is None):
+        raise VfiError("give exactly one of --factor N or --fps F")
+    with open_source(args.input, image_fps=args.input_fps) as source:
+        if not args.quiet:
+            print(f"{Path(args.input).name}: {source.info.describe()}", file=sys.stderr)
+        interp = load_interpolator(args.method, weights=args.weights, device=args.device)
+        settings = ExportSettings(
+            factor=args.factor,
+            fps=args.fps,
+            frame_range=_parse_range(args.range),
+            scene_cuts=not args.no_scene_detect,
+            dedupe_held=args.dedupe,
+            quality=args.quality,
+            keep_audio=not args.no_audio,
+        )
+        result = export_video(source, args.output, interp, settings, progress=ProgressBar("export", args.quiet))
+    if not args.quiet:
+        print(result.summary(), file=sys.stderr)
+    return 0
+
+
+def cmd_pair(args: argparse.Namespace) -> int:
+    from .api import load_interpolator
+    from .core.video_io import read_image, write_image
+
+    a, b = read_image(Path(args.frame0)), read_image(Path(args.frame1))
+    if a.shape != b.shape:
+        raise VfiError(f"the images differ in size: {a.shape[1]}x{a.shape[0]} vs {b.shape[1]}x{b.shape[0]}")
+    if not 0.0 < args.t < 1.0:
+        raise VfiError(f"--t must lie between 0 and 1, got {args.t}")
+    interp = load_interpolator(args.method, weights=args.weights, device=args.device)
+    t0 = time.perf_counter()
+    mid = interp.interpolate(a, b, args.t)
+    ms = (time.perf_counter() - t0) * 1000
+    out = Path(args.output)
+    from .core.writers import atomic_output_path
+
+    with atomic_output_path(out) as tmp:
+        write_image(tmp, mid)
+    if not args.quiet:
+        print(f"wrote {out} ({interp.describe()}, {ms:.0f} ms)", file=sys.stderr)
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    import torch
+
+    from .model.data import TripletSampler, load_clip, load_stills
+    from .model.train import TrainConfig, Trainer, ValidationSet
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    log = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr))
+    clips = [load_clip(p) for p in args.data]
+    stills = []
+    for folder in args.stills or []:
+        stills += load_stills(folder)
+    val_clips = [load_clip(p) for p in args.val or []]
+    log(f"training on {', '.join(f'{c.name} ({len(c.frames)} frames)' for c in clips)}; {len(stills)} stills")
+    if val_clips:
+        log(f"validating on {', '.join(c.name for c in val_clips)}")
+    cfg = TrainConfig(
+        arch=args.arch,
+        steps=args.steps,
+        batch_size=args.batch,
+        crop=args.crop,
+        lr=args.lr,
+        seed=args.seed,
+        val_every=args.val_every,
+        synthetic_fraction=args.synthetic if stills else 0.0,
+        time_limit_s=args.minutes * 60 if args.minutes else None,
+    )
+    sampler = TripletSampler(clips, stills, crop=cfg.crop, synthetic_fraction=cfg.synthetic_fraction, max_gap=cfg.max_gap)
+    val = ValidationSet.from_clips(val_clips) if val_clips else None
+    checkpoint = Path(args.checkpoint) if args.checkpoint else Path(args.out).with_suffix(".ckpt")
+    bar = ProgressBar("train", args.quiet)
+    last_val = {"text": ""}
+
+    def report(e) -> None:
+        if e.kind == "validation":
+            last_val["text"] = f"val {e.val_psnr:.2f} dB"
+            log(f"\nstep {e.step}: validation PSNR {e.val_psnr:.3f} dB, SSIM {e.val_ssim:.4f}")
+        elif e.kind == "step":
+            msg = f"loss {e.loss:.4f} {last_val['text']}"
+            bar(Progress(e.step, e.total_steps, e.elapsed_s, e.eta_s, e.steps_per_s, msg))
+
+    info = {"data": [Path(p).name for p in args.data], "stills": len(stills), "val": [Path(p).name for p in args.val or []]}
+    trainer = Trainer(cfg, sampler, val, args.out, checkpoint, init_weights=args.init, callback=report, info=info)
+    if trainer.step:
+        log(f"resuming from {checkpoint} at step {trainer.step}")
+    result = trainer.run()
+    log(
+        f"\n{result.steps_done} steps in {result.elapsed_s / 60:.1f} min; "
+        + (f"best validation PSNR {result.best_psnr:.3f} dB at step {result.best_step} (start {result.start_psnr:.3f})" if result.best_psnr else "no validation")
+        + f"; weights: {result.out_path}"
+    )
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .core.bench import run_benchmark
+
+    run_benchmark(
+        args.clips,
+        methods=args.methods,
+        strides=args.strides,
+        max_triplets=args.max_triplets,
+        speed_repeats=args.repeats,
+        weights=dict(w.split("=", 1) for w in args.weights) if args.weights else {},
+        out=sys.stdout,
+        json_path=args.json,
+        threads=args.threads,
+    )
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from .core.video_io import open_source
+
+    with open_source(args.input, image_fps=args.input_fps) as src:
+        print(f"{Path(args.input).name}: {src.info.describe()}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+    from .api import METHODS
+
+    p = argparse.ArgumentParser(prog="vfi-desktop", description="Make in-between frames for smoother video.")
+    p.add_argument("--version", action="version", version=f"vfi-desktop {__version__}")
+    sub = p.add_subparsers(dest="command")
+
+    def common(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--method", choices=METHODS, default="unet", help="interpolation method (default: unet)")
+        sp.add_argument("--weights", help="a .safetensors file for the neural methods (default: bundled)")
+        sp.add_argument("--device", default="auto", help="auto, cpu or cuda")
+        sp.add_argument("-q", "--quiet", action="store_true")
+
+    sp = sub.add_parser("interpolate", help="export a smoother video")
+    sp.add_argument("input", help="video file or folder of images")
+    sp.add_argument("-o", "--output", required=True, help=".mp4, .gif, or a folder name for PNGs")
+    g = sp.add_mutually_exclusive_group()
+    g.add_argument("--factor", type=float, help="frame-rate multiplier: 2, 4, 8, or a decimal like 2.5")
+    g.add_argument("--fps", type=float, help="target frame rate, e.g. 60")
+    sp.add_argument("--range", help="frames A:B of the source (B exclusive; either may be empty)")
+    sp.add_argument("--input-fps", type=float, default=12.0, help="frame rate of an image folder (default 12)")
+    sp.add_argument("--dedupe", action="store_true", help="drop held frames (stop motion on twos) before retiming")
+    sp.add_argument("--no-scene-detect", action="store_true", help="interpolate across scene cuts too")
+    sp.add_argument("--quality", type=int, default=18, help="H.264 CRF, 0 (lossless) .. 51 (worst); default 18")
+    sp.add_argument("--no-audio", action="store_true", help="drop the audio track")
+    common(sp)
+    sp.set_defaults(func=cmd_interpolate)
+
+    sp = sub.add_parser("pair", help="make the frame between two images")
+    sp.add_argument("frame0")
+    sp.add_argument("frame1")
+    sp.add_argument("-o", "--output", required=True)
+    sp.add_argument("--t", type=float, default=0.5, help="time between the frames, 0..1 (default 0.5)")
+    common(sp)
+    sp.set_defaults(func=cmd_pair)
+
+    sp = sub.add_parser("train", help="train or fine-tune the network")
+    sp.add_argument("--data", nargs="+", required=True, help="clips or image folders to train on")
+    sp.add_argument("--stills", nargs="*", help="folders of photos for synthetic motion")
+    sp.add_argument("--val", nargs="*", help="held-out clips for validation (never trained on)")
+    sp.add_argument("--init", help="start from these weights (fine-tuning)")
+    sp.add_argument("--arch", default="flow_unet", choices=["flow_unet", "direct_unet"])
+    sp.add_argument("--steps", type=int, default=20000)
+    sp.add_argument("--minutes", type=float, help="stop after this many minutes")
+    sp.add_argument("--batch", type=int, default=8)
+    sp.add_argument("--crop", type=int, default=256)
+    sp.add_argument("--lr", type=float, default=3e-4)
+    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--synthetic", type=float, default=0.3, help="share of synthetic samples from --stills")
+    sp.add_argument("--val-every", type=int, default=500)
+    sp.add_argument("--checkpoint", help="checkpoint path (default: OUT with .ckpt); resumes if it exists")
+    sp.add_argument("--threads", type=int, default=0, help="CPU threads for torch (default: all)")
+    sp.add_argument("--out", required=True, help="where to write the best weights (.safetensors)")
+    sp.add_argument("-q", "--quiet", action="store_true")
+    sp.set_defaults(func=cmd_train)
+
+    sp = sub.add_parser("bench", help="quality and speed of every method side by side")
+    sp.add_argument("clips", nargs="+", help="clips (or image folders) with real frames")
+    sp.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    sp.add_argument("--weights", nargs="*", help="METHOD=FILE overrides, e.g. unet=my.safetensors")
+    sp.add_argument("--strides", nargs="+", type=int, default=[1, 2])
+    sp.add_argument("--max-triplets", type=int, default=0, help="per clip and stride (0: all)")
+    sp.add_argument("--repeats", type=int, default=7, help="timed runs at 1280x720 per method")
+    sp.add_argument("--threads", type=int, default=2, help="CPU threads for the speed test (default 2)")
+    sp.add_argument("--json", help="also write the figures to this JSON file")
+    sp.set_defaults(func=cmd_bench)
+
+    sp = sub.add_parser("info", help="describe a clip")
+    sp.add_argument("input")
+    sp.add_argument("--input-fps", type=float, default=12.0)
+    sp.set_defaults(func=cmd_info)
+
+    sp = sub.add_parser("gui", help="open the application (the default with no command)")
+    sp.add_argument("input", nargs="?", help="a video or image folder to open")
+    sp.set_defaults(func=None)
+    return p
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if not argv or argv[0] in ("gui", "--self-test") or (len(argv) == 1 and Path(argv[0]).exists()):
+        from .gui.app import run_gui
+
+        return run_gui(argv[1:] if argv and argv[0] == "gui" else argv)
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USER_ERROR
+    try:
+        return args.func(args)
+    except VfiError as exc:
+        print(f"\nvfi-desktop: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except Cancelled:
+        print("\nvfi-desktop: cancelled", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print("\nvfi-desktop: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,71 @@
+"""The neural methods: a trained network (from a safetensors file) behind the Interpolator interface."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .. import motion
+from .base import Interpolator
+
+
+# The network refines the flow, so the fast DIS preset is enough (training uses the same).
+MOTION_PRESET = "fast"
+
+
+def pick_device(device: str = "auto") -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def pad_to_multiple(frame: np.ndarray, multiple: int) -> np.ndarray:
+    """Replicate edges so both sides are multiples of `multiple` (cropped back after inference)."""
+    h, w = frame.shape[:2]
+    ph, pw = (-h) % multiple, (-w) % multiple
+    if ph == 0 and pw == 0:
+        return frame
+    return np.pad(frame, ((0, ph), (0, pw), (0, 0)), mode="edge")
+
+
+def to_tensor(frame: np.ndarray, device: torch.device) -> torch.Tensor:
+    return torch.from_numpy(np.array(frame, copy=True)).permute(2, 0, 1)[None].to(device=device, dtype=torch.float32) / 255.0
+
+
+def to_image(tensor: torch.Tensor) -> np.ndarray:
+    return (tensor[0].clamp(0, 1) * 255.0 + 0.5).to(torch.uint8).permute(1, 2, 0).cpu().numpy()
+
+
+class NeuralInterpolator(Interpolator):
+    def __init__(self, model: torch.nn.Module, name: str, device: str = "auto", weights_path=None, meta=None) -> None:
+        from ...model.network import FlowUNet
+
+        self.torch_device = pick_device(device)
+        self.device = self.torch_device.type
+        self.model = model.to(self.torch_device).eval()
+        self.name = name
+        self.weights_path = weights_path
+        self.meta = meta or {}
+        self.uses_motion = isinstance(model, FlowUNet)
+
+    def prepare(self, frame0: np.ndarray, frame1: np.ndarray):
+        h, w = frame0.shape[:2]
+        p0 = pad_to_multiple(frame0, self.model.multiple)
+        p1 = pad_to_multiple(frame1, self.model.multiple)
+        pair_motion = motion.estimate_motion(p0, p1, preset=MOTION_PRESET) if self.uses_motion else None
+        with torch.inference_mode():
+            t0, t1 = to_tensor(p0, self.torch_device), to_tensor(p1, self.torch_device)
+        return (h, w), t0, t1, pair_motion
+
+    def synthesize(self, state, t: float) -> np.ndarray:
+        from ...model.inputs import classical_maps
+
+        (h, w), img0, img1, pair_motion = state
+        with torch.inference_mode():
+            tt = torch.tensor([t], dtype=torch.float32, device=self.torch_device)
+            kwargs = {}
+            if pair_motion is not None:
+                maps = torch.from_numpy(classical_maps(pair_motion, t))[None].to(self.torch_device)
+                kwargs = dict(flow_t0=maps[:, 0:2], flow_t1=maps[:, 2:4], vis0=maps[:, 4:5], vis1=maps[:, 5:6])
+            out = self.model(img0, img1, tt, **kwargs)["pred"]
+        return to_image(out)[:h, :w]
