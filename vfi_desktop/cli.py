@@ -108,20 +108,28 @@ def cmd_pair(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     import torch
 
-    from .model.data import TripletSampler, load_clip, load_stills
+    from .model.data import TripletSampler, load_clip, load_stills, split_held_out
     from .model.train import TrainConfig, Trainer, ValidationSet
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    log = (lambda *a: None) if args.quiet else (lambda *a: print(*a, file=sys.stderr))
-    clips = [load_clip(p) for p in args.data]
+    events = EventStream() if args.events else None
+    log = (lambda *a: None) if (args.quiet or events) else (lambda *a: print(*a, file=sys.stderr))
+    clips, held_out = [], []
+    for p in args.data:
+        clip = load_clip(p)
+        if args.holdout:
+            train_part, val_part = split_held_out(len(clip.frames), args.holdout)
+            held_out.append(type(clip)(f"{clip.name} (held out)", clip.frames[val_part.start :], {c - val_part.start for c in clip.cuts if c >= val_part.start}))
+            clip = type(clip)(clip.name, clip.frames[: train_part.stop], {c for c in clip.cuts if c < train_part.stop - 1})
+        clips.append(clip)
     stills = []
     for folder in args.stills or []:
         stills += load_stills(folder)
-    val_clips = [load_clip(p) for p in args.val or []]
+    val_clips = held_out + [load_clip(p) for p in args.val or []]
     log(f"training on {', '.join(f'{c.name} ({len(c.frames)} frames)' for c in clips)}; {len(stills)} stills")
     if val_clips:
-        log(f"validating on {', '.join(c.name for c in val_clips)}")
+        log(f"validating on {', '.join(f'{c.name} ({len(c.frames)} frames)' for c in val_clips)}")
     cfg = TrainConfig(
         arch=args.arch,
         steps=args.steps,
@@ -130,16 +138,19 @@ def cmd_train(args: argparse.Namespace) -> int:
         lr=args.lr,
         seed=args.seed,
         val_every=args.val_every,
+        warmup_steps=min(200, max(1, args.steps // 10)),
         synthetic_fraction=args.synthetic if stills else 0.0,
         time_limit_s=args.minutes * 60 if args.minutes else None,
     )
     sampler = TripletSampler(clips, stills, crop=cfg.crop, synthetic_fraction=cfg.synthetic_fraction, max_gap=cfg.max_gap)
-    val = ValidationSet.from_clips(val_clips) if val_clips else None
+    val = ValidationSet.from_clips(val_clips, per_group=args.val_triplets) if val_clips else None
     checkpoint = Path(args.checkpoint) if args.checkpoint else Path(args.out).with_suffix(".ckpt")
-    bar = ProgressBar("train", args.quiet)
+    bar = ProgressBar("train", args.quiet or bool(events))
     last_val = {"text": ""}
 
     def report(e) -> None:
+        if events:
+            events.emit(e)
         if e.kind == "validation":
             last_val["text"] = f"val {e.val_psnr:.2f} dB"
             log(f"\nstep {e.step}: validation PSNR {e.val_psnr:.3f} dB, SSIM {e.val_ssim:.4f}")
@@ -147,8 +158,12 @@ def cmd_train(args: argparse.Namespace) -> int:
             msg = f"loss {e.loss:.4f} {last_val['text']}"
             bar(Progress(e.step, e.total_steps, e.elapsed_s, e.eta_s, e.steps_per_s, msg))
 
-    info = {"data": [Path(p).name for p in args.data], "stills": len(stills), "val": [Path(p).name for p in args.val or []]}
+    info = {"data": [Path(p).name for p in args.data], "stills": len(stills), "val": [c.name for c in val_clips]}
+    if args.holdout:
+        info["holdout"] = args.holdout
     trainer = Trainer(cfg, sampler, val, args.out, checkpoint, init_weights=args.init, callback=report, info=info)
+    if events:
+        events.listen(trainer)
     if trainer.step:
         log(f"resuming from {checkpoint} at step {trainer.step}")
     result = trainer.run()
@@ -157,7 +172,49 @@ def cmd_train(args: argparse.Namespace) -> int:
         + (f"best validation PSNR {result.best_psnr:.3f} dB at step {result.best_step} (start {result.start_psnr:.3f})" if result.best_psnr else "no validation")
         + f"; weights: {result.out_path}"
     )
+    if events:
+        events.result(result)
     return 0
+
+
+class EventStream:
+    """`train --events`: JSON lines on stdout for a supervising process (the GUI's training panel),
+    and commands on stdin: `pause`, `resume`, `stop`."""
+
+    def emit(self, e) -> None:
+        import dataclasses
+        import json
+
+        sys.stdout.write(json.dumps({"event": e.kind, **{k: v for k, v in dataclasses.asdict(e).items() if k != "kind"}}) + "\n")
+        sys.stdout.flush()
+
+    def result(self, r) -> None:
+        import json
+
+        sys.stdout.write(json.dumps({
+            "event": "result", "steps_done": r.steps_done, "elapsed_s": r.elapsed_s, "start_psnr": r.start_psnr,
+            "best_psnr": r.best_psnr, "best_ssim": r.best_ssim, "best_step": r.best_step,
+            "out_path": str(r.out_path) if r.out_path else None, "stopped_early": r.stopped_early,
+        }) + "\n")
+        sys.stdout.flush()
+
+    def listen(self, trainer) -> None:
+        import threading
+
+        def run() -> None:
+            for line in sys.stdin:
+                cmd = line.strip().lower()
+                if cmd == "pause":
+                    trainer.paused.set()
+                elif cmd == "resume":
+                    trainer.paused.clear()
+                elif cmd == "stop":
+                    trainer.paused.clear()
+                    trainer.cancel.cancel()
+            # stdin closed: the supervisor is gone, so stop cleanly (the checkpoint is kept)
+            trainer.cancel.cancel()
+
+        threading.Thread(target=run, name="train-control", daemon=True).start()
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -236,6 +293,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--seed", type=int, default=0)
     sp.add_argument("--synthetic", type=float, default=0.3, help="share of synthetic samples from --stills")
     sp.add_argument("--val-every", type=int, default=500)
+    sp.add_argument("--val-triplets", type=int, default=12, help="validation triplets per clip and stride")
+    sp.add_argument("--holdout", type=float, help="hold out this last fraction of each --data clip for validation")
+    sp.add_argument("--events", action="store_true", help="JSON-lines events on stdout; pause/resume/stop on stdin")
     sp.add_argument("--checkpoint", help="checkpoint path (default: OUT with .ckpt); resumes if it exists")
     sp.add_argument("--threads", type=int, default=0, help="CPU threads for torch (default: all)")
     sp.add_argument("--out", required=True, help="where to write the best weights (.safetensors)")
