@@ -23,7 +23,6 @@ from ..core.video_io import IMAGE_EXTENSIONS, open_source, read_image
 from .inputs import classical_maps
 from .synthetic import synthetic_triplet
 
-MOTION_PRESET = "fast"  # must match core.methods.neural.MOTION_PRESET
 STATIC_LIMIT = 0.6  # mean |frame1 - frame0| (0..255) below which a triplet teaches nothing
 
 
@@ -43,6 +42,9 @@ class Sample:
     target: np.ndarray
     frame1: np.ndarray
     t: float
+    # DIS preset for the classical start: inference picks by frame size (core.methods.neural),
+    # so training sees both.
+    preset: str = "fast"
 
 
 def load_clip(path: str | Path, max_side: int = 960, frames: Optional[range] = None) -> Clip:
@@ -102,7 +104,9 @@ class TripletSampler:
         crop: int = 256,
         synthetic_fraction: float = 0.3,
         max_gap: int = 6,
+        augment: bool = True,
     ) -> None:
+        self.augment = augment
         self.clips = [c for c in clips if len(c.frames) >= 3]
         self.stills = list(stills)
         if not self.clips and not self.stills:
@@ -120,7 +124,10 @@ class TripletSampler:
             s = self._synthetic(rng)
         else:
             s = self._from_clip(rng)
-        return self._augment(s, rng)
+        if self.augment:
+            s = self._augment(s, rng)
+        s.preset = "medium" if rng.random() < 0.5 else "fast"
+        return s
 
     def _synthetic(self, rng: np.random.Generator) -> Sample:
         t = float(rng.choice([0.25, 0.5, 0.5, 0.75]) if rng.random() < 0.7 else rng.uniform(0.1, 0.9))
@@ -207,7 +214,7 @@ def to_batch(samples: Sequence[Sample], with_motion: bool) -> dict[str, torch.Te
     }
     if with_motion:
         maps = np.stack(
-            [classical_maps(motion.estimate_motion(s.frame0, s.frame1, preset=MOTION_PRESET), s.t) for s in samples]
+            [classical_maps(motion.estimate_motion(s.frame0, s.frame1, preset=s.preset), s.t) for s in samples]
         )
         m = torch.from_numpy(maps)
         batch.update(flow_t0=m[:, 0:2], flow_t1=m[:, 2:4], vis0=m[:, 4:5], vis1=m[:, 5:6])

@@ -6,23 +6,19 @@ import torch
 import torch.nn.functional as F
 
 
-def charbonnier(pred: torch.Tensor, target: torch.Tensor, eps: float = 1e-3) -> torch.Tensor:
-    return torch.sqrt((pred - target) ** 2 + eps * eps).mean()
-
-
 def laplacian_l1(pred: torch.Tensor, target: torch.Tensor, levels: int = 5) -> torch.Tensor:
-    """L1 over a Laplacian pyramid (band = image - upsampled half-size image): every band of detail
-    counts, so edges stay sharp. Coarser bands weigh more, as their pixels stand for more area."""
-    loss = pred.new_zeros(())
+    """Mean L1 of each band of a Laplacian pyramid (band = image - upsampled half-size image), all
+    bands weighted alike (as RIFE's LapLoss): fine detail counts as much as broad colour."""
     diff = pred - target  # the pyramid is linear: one pyramid of the difference is enough
-    for level in range(levels):
+    loss = pred.new_zeros(())
+    for _ in range(levels):
         if min(diff.shape[-2:]) < 4:
             break
         down = F.avg_pool2d(diff, 2)
         up = F.interpolate(down, size=diff.shape[-2:], mode="bilinear", align_corners=False)
-        loss = loss + (2.0**level) * (diff - up).abs().mean()
+        loss = loss + (diff - up).abs().mean()
         diff = down
-    return loss + (2.0**levels) * diff.abs().mean()
+    return loss + diff.abs().mean()
 
 
 def census(pred: torch.Tensor, target: torch.Tensor, patch: int = 5) -> torch.Tensor:
@@ -40,10 +36,14 @@ def census(pred: torch.Tensor, target: torch.Tensor, patch: int = 5) -> torch.Te
 
 
 def interpolation_loss(pred: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+    """Squared error leads (it is what PSNR measures, and on a CPU budget it trains several times
+    faster than L1-type losses: errors in an in-between frame are sparse, and L1 gradients are
+    dominated by the many pixels that are already right); Laplacian L1 and census add edge and
+    structure terms at low weight."""
     parts = {
-        "charbonnier": charbonnier(pred, target),
+        "mse": ((pred - target) ** 2).mean(),
         "laplacian": laplacian_l1(pred, target),
         "census": census(pred, target),
     }
-    total = parts["charbonnier"] + 0.5 * parts["laplacian"] + 0.1 * parts["census"]
+    total = 50.0 * parts["mse"] + 0.1 * parts["laplacian"] + 0.02 * parts["census"]
     return total, {k: float(v.detach()) for k, v in parts.items()}

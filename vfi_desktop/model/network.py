@@ -5,8 +5,8 @@ motion (DIS flow splatted to time t, see core/motion.py) and learns what to corr
 intermediate flows towards both frames, a fusion (occlusion) mask and an RGB residual. All
 convolutions run at 1/4 resolution and below (the U-Net reaches 1/32 for large motion); its
 outputs are lifted to full resolution with a learned pixel shuffle, then both frames are warped
-at full resolution and fused. Its output layer starts at zero, so an untrained FlowUNet
-reproduces the classical result: training can only add to it.
+at full resolution and fused. Its output layer starts near zero, so an untrained FlowUNet
+reproduces the classical result: training starts from it and adds to it.
 
 ``DirectUNet`` (method ``unet-direct``): the original project's flow-free design (after the U-Net
 GLOW paper): the frame is synthesised directly from both inputs and t, no warping. Kept as the
@@ -113,8 +113,10 @@ class FlowUNet(nn.Module):
         self.field_head = nn.Sequential(conv(c0, c0), nn.Conv2d(c0, 5, 3, 1, 1))
         self.rgb_head = nn.Sequential(conv(c0, c0), nn.Conv2d(c0, 3 * s * s, 1), nn.PixelShuffle(s))
         for head in (self.field_head, self.rgb_head):
+            # Near-zero, not zero: the output starts at the classical result, yet gradients reach
+            # the whole U-Net from the first step (an all-zero last layer would block them).
             last = [m for m in head if isinstance(m, nn.Conv2d)][-1]
-            nn.init.zeros_(last.weight)
+            nn.init.normal_(last.weight, std=1e-3)
             nn.init.zeros_(last.bias)
 
     @property
@@ -203,7 +205,7 @@ class DirectUNet(nn.Module):
         self.unet = UNet(6 * s * s + 1, config.widths)
         self.head = nn.Conv2d(config.widths[0], 3 * s * s, 3, 1, 1)
         self.shuffle = nn.PixelShuffle(s)
-        nn.init.zeros_(self.head.weight)
+        nn.init.normal_(self.head.weight, std=1e-3)
         nn.init.zeros_(self.head.bias)
 
     @property

@@ -311,7 +311,7 @@ class Trainer:
                 torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
                 self.optimizer.step()
                 self.step += 1
-                value = float(loss)
+                value = float(loss.detach())
                 running = value if running is None else 0.9 * running + 0.1 * value
                 if self.step % 10 == 0 or self.step == cfg.steps:
                     self.history.append({"step": self.step, "loss": running, "lr": lr})

@@ -1,0 +1,173 @@
+"""The networks, their weights files, and the training engine."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from synthetic import moving_square, texture
+
+from vfi_desktop.core.errors import VfiError
+from vfi_desktop.model.network import DirectUNet, FlowUNet, FlowUNetConfig, count_parameters
+from vfi_desktop.model.weights import load_model, save_weights
+from vfi_desktop.paths import bundled_weights
+
+TINY = FlowUNetConfig(widths=(8, 8, 8, 8, 8))
+
+
+def run_flow_unet(model, a, b, t):
+    from vfi_desktop.core.methods.neural import NeuralInterpolator
+
+    return NeuralInterpolator(model, "test", device="cpu").interpolate(a, b, t)
+
+
+def test_bundled_models_fit_the_budget():
+    for method in ("unet", "unet-direct"):
+        path = bundled_weights(method)
+        model, meta = load_model(path)
+        assert count_parameters(model) <= 2_000_000
+        assert path.stat().st_size <= 8 * 1024 * 1024
+
+
+@pytest.mark.parametrize("h,w", [(37, 53), (64, 64), (100, 61)])
+@pytest.mark.parametrize("t", [0.2, 0.5, 0.9])
+def test_shapes_for_odd_sizes_and_any_t(h, w, t):
+    torch.manual_seed(0)
+    model = FlowUNet(TINY)
+    out = run_flow_unet(model, texture(h, w, 1), texture(h, w, 2), t)
+    assert out.shape == (h, w, 3)
+
+
+def test_raw_network_at_t0_and_t1_gives_back_the_inputs():
+    """Without the API's short-cut: the network itself returns (close to) the inputs at the ends."""
+    model, _ = load_model(bundled_weights("unet"))
+    from vfi_desktop.core.methods.neural import NeuralInterpolator
+    from vfi_desktop.core.metrics import psnr
+
+    interp = NeuralInterpolator(model, "bundled", device="cpu")
+    frames = moving_square(3, 64, 64)
+    state = interp.prepare(frames[0], frames[2])
+    assert psnr(interp.synthesize(state, 0.0), frames[0]) > 35
+    assert psnr(interp.synthesize(state, 1.0), frames[2]) > 35
+
+
+def test_untrained_flow_unet_reproduces_the_classical_method():
+    from vfi_desktop.api import load_interpolator
+    from vfi_desktop.core.metrics import psnr
+
+    frames = moving_square(3, 64, 128, step=4)
+    classical = load_interpolator("flow").interpolate(frames[0], frames[2])
+    out = run_flow_unet(FlowUNet(), frames[0], frames[2], 0.5)
+    assert psnr(out, classical) > 35
+
+
+def test_corrupt_and_mismatched_weights_fail_clearly(tmp_path):
+    good = save_weights(FlowUNet(TINY), tmp_path / "good.safetensors")
+    corrupt = tmp_path / "corrupt.safetensors"
+    corrupt.write_bytes(good.read_bytes()[:200])
+    garbage = tmp_path / "garbage.safetensors"
+    garbage.write_bytes(b"\x00" * 1000)
+    pickle_file = tmp_path / "evil.safetensors"
+    torch.save({"x": torch.zeros(1)}, pickle_file)
+    for path in (corrupt, garbage, pickle_file):
+        with pytest.raises(VfiError) as exc:
+            load_model(path)
+        assert "\n" not in str(exc.value)
+    # right format, wrong shapes: a file whose tensors don't fit the config it declares
+    from safetensors.torch import load_file, save_file
+    from safetensors import safe_open
+
+    tensors = load_file(str(good))
+    first = next(iter(tensors))
+    tensors[first] = torch.zeros(3, 3)
+    with safe_open(str(good), "pt") as f:
+        meta = f.metadata()
+    save_file(tensors, str(tmp_path / "mismatch.safetensors"), metadata=meta)
+    with pytest.raises(VfiError, match="do not match"):
+        load_model(tmp_path / "mismatch.safetensors")
+    with pytest.raises(VfiError, match="not found"):
+        load_model(tmp_path / "missing.safetensors")
+    from vfi_desktop.api import load_interpolator
+
+    with pytest.raises(VfiError):
+        load_interpolator("unet", weights=corrupt)
+
+
+def test_direct_unet_runs():
+    model = DirectUNet()
+    a = torch.rand(1, 3, 64, 64)
+    out = model(a, a, torch.tensor([0.5]))["pred"]
+    assert out.shape == a.shape
+
+
+def test_a_few_training_steps_lower_the_loss(tmp_path):
+    from vfi_desktop.model.data import Clip, TripletSampler, model_inputs, sample_batch
+    from vfi_desktop.model.losses import interpolation_loss
+    from vfi_desktop.model.train import TrainConfig, Trainer
+
+    # Three 64x64 frames, no augmentation: every step sees the same triplet, so the loss must fall.
+    frames = moving_square(3, 64, 64, step=4)
+    sampler = TripletSampler([Clip("square", frames)], crop=64, max_gap=2, augment=False)
+    cfg = TrainConfig(steps=25, batch_size=2, crop=64, lr=2e-3, warmup_steps=1, val_every=0, checkpoint_every=0, seed=3)
+    torch.manual_seed(0)
+    trainer = Trainer(cfg, sampler, None, None)
+    batches = [sample_batch(sampler, cfg.seed, 0, cfg.batch_size, with_motion=True)]
+
+    def loss() -> float:
+        with torch.no_grad():
+            return float(np.mean([interpolation_loss(trainer.model(**model_inputs(b))["pred"], b["target"])[0] for b in batches]))
+
+    before = loss()
+    trainer.run()
+    assert loss() < before * 0.9
+
+
+def test_checkpoint_resumes_exactly(tmp_path):
+    from vfi_desktop.model.data import Clip, TripletSampler
+    from vfi_desktop.model.train import TrainConfig, Trainer
+
+    frames = moving_square(16, 96, 96, step=3)
+    sampler = TripletSampler([Clip("square", frames)], crop=64, max_gap=3)
+
+    def config(steps):
+        return TrainConfig(steps=steps, batch_size=2, crop=64, lr=1e-3, warmup_steps=1, val_every=0, checkpoint_every=1, seed=5)
+
+    torch.manual_seed(0)
+    straight = Trainer(config(6), sampler, None, None, tmp_path / "a.ckpt")
+    straight.run()
+    # the same run, interrupted after 3 steps and resumed from its checkpoint
+    torch.manual_seed(0)
+    first = Trainer(config(6), sampler, None, None, tmp_path / "b.ckpt")
+    first.callback = lambda e: first.cancel.cancel() if e.kind == "step" and e.step == 3 else None
+    first.run()
+    torch.manual_seed(123)  # a different init must not matter: the checkpoint overrides it
+    resumed = Trainer(config(6), sampler, None, None, tmp_path / "b.ckpt")
+    assert resumed.step == 3
+    resumed.run()
+    for (k, a), b in zip(straight.model.state_dict().items(), resumed.model.state_dict().values()):
+        assert torch.allclose(a, b, atol=1e-6), k
+
+
+def test_checkpoint_from_a_stranger_is_refused(tmp_path):
+    from vfi_desktop.model.train import load_checkpoint
+
+    class Payload:
+        def __reduce__(self):
+            return (print, ("owned",))
+
+    import pickle
+
+    path = tmp_path / "evil.ckpt"
+    path.write_bytes(pickle.dumps({"format": "x", "p": Payload()}))
+    with pytest.raises(VfiError, match="not a valid checkpoint"):
+        load_checkpoint(path)
+
+
+def test_synthetic_motion_is_exact():
+    from vfi_desktop.model.synthetic import Layer, render
+
+    tex = texture(64, 64, 1)
+    layer = Layer(tex, np.ones((64, 64), np.float32), np.float32([[1, 0, 0], [0, 1, 0]]), np.float32([[1, 0, 8], [0, 1, 0]]))
+    mid = render([layer], 32, 0.5)
+    shifted = np.roll(render([layer], 32, 0.0), 4, axis=1)
+    assert np.abs(mid[:, 8:].astype(int) - shifted[:, 8:]).max() <= 1
