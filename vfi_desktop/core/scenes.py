@@ -43,7 +43,7 @@ class SceneCutDetector:
     """A cut is a change far above both an absolute level and the clip's local motion level
     (adaptive, so fast action is not mistaken for cuts and quiet clips still find theirs)."""
 
-    threshold: float = 30.0  # change that is a cut whatever the neighbours do
+    threshold: float = 30.0  # a change this large is a cut if it also stands out a little
     min_change: float = 12.0  # below this, never a cut
     ratio: float = 3.0  # ... otherwise a cut when this many times the local median change
     window: int = 4
@@ -58,7 +58,8 @@ class SceneCutDetector:
             lo, hi = max(0, i - self.window), min(n, i + self.window + 1)
             neighbours = np.concatenate([changes[lo:i], changes[i + 1 : hi]])
             local = float(np.median(neighbours)) if neighbours.size else 0.0
-            if c >= self.threshold or c >= self.ratio * max(local, 1.0):
+            # A steady pan changes every frame about as much: a cut stands out from its neighbours.
+            if c >= self.ratio * max(local, 1.0) or (c >= self.threshold and c >= 1.5 * local):
                 out.append(i)
         return out
 

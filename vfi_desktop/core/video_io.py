@@ -202,11 +202,14 @@ def read_image(path: Path) -> np.ndarray:
 
 
 def write_image(path: Path, frame: np.ndarray) -> None:
+    """Write an RGB frame; the format follows the suffix (PNG when there is none). OSError on I/O."""
     import cv2
 
-    ok, buf = cv2.imencode(path.suffix or ".png", frame[:, :, ::-1])
+    suffix = path.suffix.lower() or ".png"
+    params = [cv2.IMWRITE_PNG_COMPRESSION, 3] if suffix == ".png" else []  # fast, still lossless
+    ok, buf = cv2.imencode(suffix, np.ascontiguousarray(frame[:, :, ::-1]), params)
     if not ok:
-        raise VfiError(f"{path.name}: could not encode image")
+        raise VfiError(f"{path.name}: could not encode image as {suffix}")
     buf.tofile(str(path))
 
 

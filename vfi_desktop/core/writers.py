@@ -18,6 +18,7 @@ from typing import Iterator, Optional
 import numpy as np
 
 from .errors import VfiError
+from .video_io import write_image
 
 VIDEO_FORMATS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}
 
@@ -245,14 +246,8 @@ class PngSequenceWriter(FrameWriter):
             raise io_error(self.path, exc) from None
 
     def write(self, frame: np.ndarray) -> None:
-        import cv2
-
-        name = self.tmp / f"frame_{self.frames_written:06d}.png"
-        ok, buf = cv2.imencode(".png", np.ascontiguousarray(frame[:, :, ::-1]), [cv2.IMWRITE_PNG_COMPRESSION, 3])
-        if not ok:
-            raise VfiError(f"cannot encode frame {self.frames_written} as PNG")
         try:
-            buf.tofile(str(name))
+            write_image(self.tmp / f"frame_{self.frames_written:06d}.png", frame)
         except OSError as exc:
             raise io_error(self.path, exc) from None
         self.frames_written += 1

@@ -1,0 +1,86 @@
+"""The command line: interpolate, pair, bench, train; one-line errors with a non-zero status."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from synthetic import moving_square, write_pngs, write_video
+
+from vfi_desktop.cli import main
+from vfi_desktop.core.video_io import open_source, read_image
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    return write_video(tmp_path_factory.mktemp("cli") / "c.mp4", moving_square(10, 64, 80), fps=10)
+
+
+def test_interpolate_factor_and_fps(clip, tmp_path, capsys):
+    assert main(["interpolate", str(clip), "-o", str(tmp_path / "x2.mp4"), "--factor", "2", "--method", "flow"]) == 0
+    assert main(["interpolate", str(clip), "-o", str(tmp_path / "f60.mp4"), "--fps", "60", "--method", "blend", "--range", "2:8"]) == 0
+    with open_source(tmp_path / "x2.mp4") as a, open_source(tmp_path / "f60.mp4") as b:
+        assert a.info.frame_count == 20 and b.info.frame_count == 36
+    err = capsys.readouterr().err
+    assert "wrote" in err and "export [" in err
+
+
+def test_pair(tmp_path):
+    folder = write_pngs(tmp_path / "p", moving_square(2, 33, 47))
+    out = tmp_path / "mid.png"
+    assert main(["pair", str(folder / "frame0.png"), str(folder / "frame1.png"), "-o", str(out), "--t", "0.25", "-q"]) == 0
+    assert read_image(out).shape == (33, 47, 3)
+
+
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["interpolate", "missing.mp4", "-o", "o.mp4", "--factor", "2"], "no such file"),
+        (["interpolate", "{clip}", "-o", "o.mp4"], "exactly one of"),
+        (["interpolate", "{clip}", "-o", "o.mp4", "--factor", "2", "--weights", "{bad}"], "not a valid weights file"),
+        (["interpolate", "{clip}", "-o", "o.mp4", "--factor", "2", "--range", "5"], "--range"),
+        (["pair", "{bad}", "{bad}", "-o", "m.png"], "not a readable image"),
+    ],
+)
+def test_errors_are_one_line_with_status_2(clip, tmp_path, capsys, args, needle):
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"garbage")
+    argv = [a.format(clip=clip, bad=bad) for a in args]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("vfi-desktop: error:") and needle in err[-1]
+    assert not any("Traceback" in line for line in err)
+
+
+def test_real_process_exit_code_and_no_traceback(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "vfi_desktop", "interpolate", str(tmp_path / "nope.avi"), "-o", str(tmp_path / "o.mp4"), "--factor", "2"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr and "no such file" in proc.stderr
+
+
+def test_bench_prints_every_method_side_by_side(clip, tmp_path, capsys):
+    out_json = tmp_path / "b.json"
+    assert main(["bench", str(clip), "--methods", "blend", "flow", "--max-triplets", "3", "--repeats", "1", "--json", str(out_json)]) == 0
+    text = capsys.readouterr().out
+    assert "| blend |" in text and "| flow |" in text and "PSNR s1" in text and "PSNR s2" in text
+    data = json.loads(out_json.read_text())
+    assert data["methods"]["flow"]["s1"]["psnr"] > data["methods"]["blend"]["s1"]["psnr"]
+    assert data["methods"]["flow"]["ms_720p"] > 0
+
+
+def test_train_command_writes_weights(tmp_path, capsys):
+    clip = write_video(tmp_path / "t.mp4", moving_square(14, 96, 96, step=3), fps=10)
+    out = tmp_path / "w.safetensors"
+    argv = ["train", "--data", str(clip), "--holdout", "0.3", "--steps", "3", "--batch", "2", "--crop", "64", "--val-every", "2", "--val-triplets", "2", "--out", str(out)]
+    assert main(argv) == 0
+    from vfi_desktop.model.weights import read_metadata
+
+    meta = read_metadata(out)
+    assert meta["arch"] == "flow_unet" and meta["info"]["holdout"] == 0.3
+    assert (tmp_path / "w.ckpt").exists()
+    assert "validation PSNR" in capsys.readouterr().err
