@@ -327,7 +327,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    if not argv or argv[0] in ("gui", "--self-test") or (len(argv) == 1 and Path(argv[0]).exists()):
+    if argv and argv[0] == "--self-test":
+        from .selftest import run_self_test
+
+        return run_self_test(argv[1:])
+    if not argv or argv[0] == "gui" or (len(argv) == 1 and Path(argv[0]).exists()):
         from .gui.app import run_gui
 
         return run_gui(argv[1:] if argv and argv[0] == "gui" else argv)
