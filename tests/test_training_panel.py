@@ -137,6 +137,7 @@ def test_train_stop_save_and_use(qtbot, panel, clip):
     assert len(xs) >= 8 and np.all(np.isfinite(ys))
     assert len(charts.psnr_curve.getData()[0]) >= 3
     assert charts.start_line.isVisible() and charts.start_line.value() == pytest.approx(charts.psnr_values[0])
+    assert f"start {charts.psnr_values[0]:.2f} dB" == charts.start_line.label.format
     assert charts.psnr_steps[:3] == [0, 4, 8]
     assert "steps/s" in panel.progress_label.text() and "ETA" in panel.progress_label.text()
 

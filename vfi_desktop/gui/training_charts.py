@@ -38,7 +38,7 @@ class TrainingCharts(QWidget):
         self.psnr_plot.showGrid(x=True, y=True, alpha=0.3)
         self.psnr_curve = self.psnr_plot.plot(pen=pg.mkPen("#3aa655", width=2), symbol="o", symbolSize=6, symbolBrush="#3aa655")
         self.start_line = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen("#d9534f", width=1.5, style=pg.QtCore.Qt.PenStyle.DashLine),
-                                          label="start {value:.2f} dB", labelOpts={"position": 0.1, "color": "#d9534f"})
+                                          label="start", labelOpts={"position": 0.1, "color": "#d9534f"})
         self.start_line.setVisible(False)
         self.psnr_plot.addItem(self.start_line)
         for plot in (self.loss_plot, self.psnr_plot):
@@ -84,6 +84,7 @@ class TrainingCharts(QWidget):
     def set_start_psnr(self, value: float) -> None:
         self.start_psnr = value
         self.start_line.setValue(value)
+        self.start_line.label.setFormat(f"start {value:.2f} dB")
         self.start_line.setVisible(True)
 
     def _redraw(self) -> None:
