@@ -1,0 +1,217 @@
+"""What the PyInstaller bundle leaves out, in one place: the spec applies these rules and
+tests/test_packaging.py checks them (no Qt module the code imports or needs may be denied).
+
+PyInstaller's `excludes=` only stops Python imports; Qt libraries and plugins arrive through the
+PySide6 hooks and through linking (a plugin pulls its libraries in), so the spec also filters the
+analysis' binaries and datas with `keep()` below. Paths are the destination names inside the bundle.
+"""
+
+from __future__ import annotations
+
+import re
+from fnmatch import fnmatch
+from typing import Optional
+
+# Qt modules (and every module whose name starts with one of these) that the app never uses.
+QT_DENY = (
+    "Qt3D",
+    "QtBluetooth",
+    "QtCharts",
+    "QtConcurrent",
+    "QtDataVisualization",
+    "QtDesigner",
+    "QtEglFS",  # embedded full-screen platform (libqeglfs) and its KMS support
+    "QtGraphs",
+    "QtHelp",
+    "QtHttpServer",
+    "QtLabs",
+    "QtLocation",
+    "QtLottie",
+    "QtMultimedia",
+    "QtNetwork",
+    "QtNfc",
+    "QtOpenGL",  # QtOpenGL + QtOpenGLWidgets: pyqtgraph imports them optionally, the app does not draw GL
+    "QtPdf",
+    "QtPositioning",
+    "QtPrintSupport",
+    "QtQml",
+    "QtQuick",
+    "QtRemoteObjects",
+    "QtScxml",
+    "QtSensors",
+    "QtSerialBus",
+    "QtSerialPort",
+    "QtShaderTools",
+    "QtSpatialAudio",
+    "QtSql",
+    "QtStateMachine",
+    "QtTest",
+    "QtTextToSpeech",
+    "QtUiTools",
+    "QtVirtualKeyboard",
+    "QtWaylandCompositor",
+    "QtWaylandEglCompositor",  # compositor-side EGL hardware integration
+    "QtWebChannel",
+    "QtWebEngine",
+    "QtWebSockets",
+    "QtWebView",
+    "QtWlShellIntegration",
+    "QtXml",
+)
+
+# Needed at run time although no `import PySide6.QtXxx` names them; never deny these.
+QT_REQUIRED = {
+    "QtCore": "everything",
+    "QtGui": "everything",
+    "QtWidgets": "the main window",
+    "QtSvg": "the SVG icons (iconengines/qsvgicon, imageformats/qsvg) and pyqtgraph",
+    "QtDBus": "linked by QtGui on Linux; input methods and desktop portals",
+    "QtXcbQpa": "the X11 platform plugin (libqxcb)",
+    "QtWaylandClient": "the Wayland platform plugin (libqwayland)",
+}
+
+# Qt plugins (path below the plugins folder) that pull in denied modules or only serve other
+# devices: embedded platforms, QML debugging, SQL, printing, network status, the GTK3 theme
+# (which would drag the system's GTK, Pango and Cairo into the bundle).
+QT_PLUGIN_DENY = (
+    "designer/*",
+    "egldeviceintegrations/*",
+    "generic/*",
+    "imageformats/*qpdf*",
+    "networkinformation/*",
+    "platforminputcontexts/*qtvirtualkeyboard*",
+    "platforms/*qeglfs*",
+    "platforms/*qlinuxfb*",
+    "platforms/*qminimalegl*",
+    "platforms/*qvkkhrdisplay*",
+    "platforms/*qvnc*",
+    "platformthemes/*qgtk3*",
+    "printsupport/*",
+    "qmltooling/*",
+    "sqldrivers/*",
+    "tls/*",
+    "vectorimageformats/*",
+    "wayland-graphics-integration-server/*",
+)
+
+# Python packages the app never imports; PyInstaller would otherwise follow optional imports
+# (torch -> tensorboard/scipy/pandas, pyqtgraph -> matplotlib, PIL -> tkinter, ...).
+# Not here on purpose: torch._dynamo, torch._inductor, sympy, mpmath, torchgen, torch.fx,
+# torch.distributed - creating the optimiser imports them (the self-test's training step checks it).
+PY_EXCLUDES = (
+    "IPython",
+    "_pytest",
+    "_tkinter",
+    "cupy",
+    "docutils",
+    "expecttest",
+    "hypothesis",
+    "ipykernel",
+    "jedi",
+    "jupyter_client",
+    "matplotlib",
+    "notebook",
+    "numba",
+    "pandas",
+    "pip",
+    "pluggy",
+    "pytest",
+    "pytest_benchmark",
+    "pytestqt",
+    "scipy",
+    "setuptools",
+    "sphinx",
+    "tensorboard",
+    "tkinter",
+    "torch.testing._internal",
+    "torch.utils.benchmark",
+    "torch.utils.tensorboard",
+    "triton",
+    "PyQt5",
+    "PyQt6",
+    "PySide2",
+    # the PySide6 bindings of denied Qt modules (hooks would add their Qt libraries)
+    *(f"PySide6.{m}" for m in ("Qt3DCore", "QtCharts", "QtConcurrent", "QtDataVisualization",
+                               "QtDesigner", "QtHelp", "QtMultimedia", "QtNetwork", "QtOpenGL",
+                               "QtOpenGLWidgets", "QtPdf", "QtPrintSupport", "QtQml", "QtQuick",
+                               "QtQuickControls2", "QtQuickTest", "QtQuickWidgets", "QtSql",
+                               "QtTest", "QtUiTools", "QtWebEngineCore", "QtXml")),
+)
+
+# Other files a CPU build never needs (destination paths, fnmatch patterns, '/' separators).
+FILE_DENY = (
+    "torch/bin/*",  # C++ test programs and protoc (torch_shm_manager is kept, below)
+    "torch/test/*",
+    "torch/include/*",
+    "torch/share/*",
+    "torch/lib/*test*",
+    "torch/lib/libaoti_custom_ops*",
+    "torch/lib/libbackend_with_compiler*",
+    "torch/lib/*.a",
+    "torch/lib/*.lib",
+    "torch/_inductor/codegen/aoti_runtime/*",
+    "torch/utils/benchmark/*",
+    "PySide6/Qt/translations/*",  # Qt's own UI translations: the app is not translated
+    "PySide6/translations/*",
+    "PySide6/Qt/qml/*",
+    "PySide6/qml/*",
+    "PySide6/Qt/libexec/*",
+    "PySide6/Qt/resources/qtwebengine*",
+    "*.pyi",
+)
+FILE_KEEP = ("torch/bin/torch_shm_manager",)
+
+# A CUDA library in a CPU bundle is a build from the wrong torch wheel (4-5 GB): the spec stops.
+CUDA_LIBRARY = re.compile(r"(^|/)(lib)?(cuda|cudart|cublas|cudnn|cufft|curand|cusolver|cusparse|nccl|nvrtc|nvJitLink|"
+                          r"nvToolsExt|torch_cuda|c10_cuda|caffe2_nvrtc)[^/]*\.(so|dll|dylib)", re.IGNORECASE)
+
+_QT_LIB = re.compile(r"^(?:lib)?Qt6([A-Za-z0-9]+?)(?:\.so(?:\.[0-9]+)*|\.dll|\.dylib)$")
+_QT_FRAMEWORK = re.compile(r"(?:^|/)Qt([A-Za-z0-9]+)\.framework(?:/|$)")
+_PYSIDE_BINDING = re.compile(r"^Qt([A-Za-z0-9]+)\.(?:abi3\.so|pyd|cpython-[^.]+\.so|so)$")
+
+
+def qt_module_of(dest: str) -> Optional[str]:
+    """The Qt module a bundled file belongs to ("QtQuick"), or None if it is no Qt module file."""
+    dest = dest.replace("\\", "/")
+    name = dest.rsplit("/", 1)[-1]
+    m = _QT_LIB.match(name)
+    if m:
+        return "Qt" + m.group(1)
+    m = _QT_FRAMEWORK.search(dest)
+    if m:
+        return "Qt" + m.group(1)
+    if "PySide6/" in dest or dest.startswith("PySide6"):
+        m = _PYSIDE_BINDING.match(name)
+        if m:
+            return "Qt" + m.group(1)
+    return None
+
+
+def is_denied_qt_module(module: str) -> bool:
+    low = module.lower()
+    return any(low.startswith(d.lower()) for d in QT_DENY)
+
+
+def _plugin_path(dest: str) -> Optional[str]:
+    """'platforms/libqxcb.so' for a file under a Qt plugins folder, else None."""
+    parts = dest.split("/")
+    for i, part in enumerate(parts[:-1]):
+        if part == "plugins" and i > 0 and parts[i - 1] in ("Qt", "PySide6"):
+            return "/".join(parts[i + 1 :])
+    return None
+
+
+def keep(dest: str) -> bool:
+    """Whether a file (its destination path in the bundle) belongs in the lean bundle."""
+    dest = dest.replace("\\", "/")
+    if any(fnmatch(dest, p) for p in FILE_KEEP):
+        return True
+    if any(fnmatch(dest, p) for p in FILE_DENY):
+        return False
+    module = qt_module_of(dest)
+    if module is not None and is_denied_qt_module(module):
+        return False
+    plugin = _plugin_path(dest)
+    if plugin is not None and any(fnmatch(plugin, p) for p in QT_PLUGIN_DENY):
+        return False
+    return True

@@ -1,0 +1,335 @@
+"""The packaging rules and the self-test, without building a bundle (that takes minutes: it is
+`packaging/build.sh --check`, run by hand, see the README's "Packaged app")."""
+
+from __future__ import annotations
+
+import ast
+import configparser
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "vfi_desktop"
+PACKAGING = ROOT / "packaging"
+SPEC = PACKAGING / "vfi_desktop.spec"
+
+
+def load_bundle_rules():
+    spec = importlib.util.spec_from_file_location("bundle_rules", PACKAGING / "bundle_rules.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+rules = load_bundle_rules()
+
+
+def imports_of(path: Path) -> set[str]:
+    """Absolute module names a file imports (`from PySide6 import QtSvg` gives PySide6.QtSvg)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            names.add(node.module)
+            names.update(f"{node.module}.{a.name}" for a in node.names)
+    return names
+
+
+def package_imports() -> set[str]:
+    names = set()
+    for path in PACKAGE.rglob("*.py"):
+        names |= imports_of(path)
+    return names
+
+
+def qt_modules_imported() -> set[str]:
+    return {n.split(".")[1] for n in package_imports() if n.startswith("PySide6.Qt")}
+
+
+# -- the Qt deny-list against the code ------------------------------------------------------------
+
+
+def test_no_qt_module_the_code_imports_is_denied():
+    imported = qt_modules_imported()
+    if (PACKAGE / "gui").is_dir():
+        assert {"QtCore", "QtGui", "QtWidgets"} <= imported  # the scan itself works
+    denied = sorted(m for m in imported | set(rules.QT_REQUIRED) if rules.is_denied_qt_module(m))
+    assert denied == [], f"packaging/bundle_rules.py QT_DENY would remove {denied}, which the app needs"
+
+
+def test_no_qt_file_the_code_needs_is_filtered_out():
+    for module in qt_modules_imported() | set(rules.QT_REQUIRED):
+        short = module[2:]
+        for dest in (
+            f"PySide6/Qt/lib/libQt6{short}.so.6",  # Linux
+            f"PySide6/Qt6{short}.dll",  # Windows
+            f"PySide6/Qt/lib/Qt{short}.framework/Versions/A/Qt{short}",  # macOS
+            f"PySide6/Qt{short}.abi3.so",
+            f"PySide6/Qt{short}.pyd",
+        ):
+            assert rules.qt_module_of(dest) == module, dest
+            assert rules.keep(dest), dest
+
+
+@pytest.mark.parametrize(
+    "dest",
+    [
+        "PySide6/Qt/lib/libQt6Quick.so.6",
+        "PySide6/Qt/lib/libQt6QmlModels.so.6",
+        "PySide6/Qt/lib/libQt6Network.so.6",
+        "PySide6/Qt/lib/libQt6EglFsKmsSupport.so.6",
+        "PySide6/Qt6WebEngineCore.dll",
+        "PySide6/Qt/lib/QtQuick.framework/Versions/A/QtQuick",
+        "PySide6/QtQml.abi3.so",
+        "PySide6/Qt/plugins/platforminputcontexts/libqtvirtualkeyboardplugin.so",  # links QtQuick
+        "PySide6/Qt/plugins/platformthemes/libqgtk3.so",  # drags in GTK
+        "PySide6/Qt/plugins/imageformats/libqpdf.so",
+        "PySide6/Qt/plugins/sqldrivers/libqsqlite.so",
+        "PySide6/Qt/translations/qtbase_de.qm",
+        "torch/bin/test_api",
+        "torch/lib/libtorchbind_test.so",
+        "torch/include/ATen/core/TensorBody.h",
+    ],
+)
+def test_unused_files_are_left_out(dest):
+    assert not rules.keep(dest)
+
+
+@pytest.mark.parametrize(
+    "dest",
+    [
+        "PySide6/Qt/plugins/platforms/libqxcb.so",
+        "PySide6/Qt/plugins/platforms/libqwayland.so",
+        "PySide6/Qt/plugins/platforms/libqoffscreen.so",
+        "PySide6/plugins/platforms/qwindows.dll",
+        "PySide6/Qt/plugins/iconengines/libqsvgicon.so",
+        "PySide6/Qt/plugins/imageformats/libqsvg.so",
+        "PySide6/Qt/plugins/imageformats/libqjpeg.so",
+        "PySide6/Qt/plugins/platforminputcontexts/libibusplatforminputcontextplugin.so",
+        "PySide6/Qt/lib/libQt6WaylandClient.so.6",
+        "torch/lib/libtorch_cpu.so",
+        "torch/bin/torch_shm_manager",
+        "cv2/cv2.abi3.so",
+        "models/unet.safetensors",
+        "resources/demo.mp4",
+        "resources/icons/app.svg",
+    ],
+)
+def test_needed_files_are_kept(dest):
+    assert rules.keep(dest)
+
+
+def test_python_excludes_spare_what_the_app_and_training_import():
+    def excluded(name: str) -> bool:
+        return any(name == e or name.startswith(e + ".") for e in rules.PY_EXCLUDES)
+
+    # creating the optimiser in a frozen app needs torch._dynamo (and with it these)
+    needed = {"torch._dynamo", "torch._inductor", "torch.fx", "torch.distributed", "sympy", "mpmath", "torchgen"}
+    needed |= {n for n in package_imports() if not n.startswith(("vfi_desktop", "__future__"))}
+    assert sorted(n for n in needed if excluded(n)) == []
+
+
+def test_cuda_libraries_are_recognised():
+    for dest in ("nvidia/cudnn/lib/libcudnn.so.9", "torch/lib/libtorch_cuda.so", "torch/lib/cudart64_12.dll", "torch/lib/libc10_cuda.so"):
+        assert rules.CUDA_LIBRARY.search(dest), dest
+    for dest in ("torch/lib/libtorch_cpu.so", "torch/lib/libc10.so", "PySide6/Qt/lib/libQt6Core.so.6"):
+        assert not rules.CUDA_LIBRARY.search(dest), dest
+
+
+# -- the spec, run against stand-ins for PyInstaller's classes -----------------------------------
+
+
+class Recorder:
+    calls: dict[str, list] = {}
+
+    def __init__(self, *args, **kwargs):
+        self.args, self.kwargs = args, kwargs
+        Recorder.calls.setdefault(type(self).__name__, []).append(self)
+
+
+class Analysis(Recorder):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.pure, self.scripts = [], []
+        self.datas = [(Path(dest) / Path(src).name, src, "DATA") for src, dest in kwargs.get("datas", [])]
+        self.datas = [(str(d).replace(os.sep, "/"), s, t) for d, s, t in self.datas]
+        self.datas += [
+            ("PySide6/Qt/translations/qtbase_de.qm", "/x/qtbase_de.qm", "DATA"),
+            ("torch/include/c10/macros/Macros.h", "/x/Macros.h", "DATA"),
+        ]
+        self.binaries = [
+            ("PySide6/Qt/lib/libQt6Widgets.so.6", "/nonexistent/libQt6Widgets.so.6", "BINARY"),
+            ("PySide6/Qt/lib/libQt6Quick.so.6", "/nonexistent/libQt6Quick.so.6", "BINARY"),
+            ("PySide6/Qt/plugins/platformthemes/libqgtk3.so", "/nonexistent/libqgtk3.so", "BINARY"),
+        ]
+
+
+class PYZ(Recorder): ...
+
+
+class EXE(Recorder): ...
+
+
+class COLLECT(Recorder): ...
+
+
+class BUNDLE(Recorder): ...
+
+
+def run_spec(tmp_path: Path, *options: str) -> dict:
+    pytest.importorskip("PyInstaller")
+    Recorder.calls = {}
+    namespace = {
+        "__file__": str(SPEC),
+        "SPECPATH": str(PACKAGING),
+        "workpath": str(tmp_path),
+        "Analysis": Analysis,
+        "PYZ": PYZ,
+        "EXE": EXE,
+        "COLLECT": COLLECT,
+        "BUNDLE": BUNDLE,
+    }
+    argv, path = sys.argv, list(sys.path)
+    sys.argv = [str(SPEC), *options]
+    try:
+        exec(compile(SPEC.read_text(encoding="utf-8"), str(SPEC), "exec"), namespace)
+    finally:
+        sys.argv, sys.path[:] = argv, path
+        sys.modules.pop("bundle_rules", None)
+    return Recorder.calls
+
+
+def test_spec_bundles_models_resources_and_launcher(tmp_path):
+    calls = run_spec(tmp_path)
+    analysis = calls["Analysis"][0]
+    assert analysis.args[0] == [str(PACKAGING / "launcher.py")]
+    dests = {d for d, _s, _t in analysis.datas}
+    assert "models/unet.safetensors" in dests
+    for p in (ROOT / "models").glob("*.safetensors"):
+        assert f"models/{p.name}" in dests
+    if (ROOT / "models" / "MODEL_CARD.md").exists():
+        assert "models/MODEL_CARD.md" in dests
+    assert {"resources/demo.mp4", "resources/icons/app.svg"} <= dests
+    for p in (ROOT / "resources" / "icons").glob("*.svg"):
+        assert f"resources/icons/{p.name}" in dests
+    assert not any(d.startswith("resources/screenshots/") for d in dests)  # README material only
+    # the rules were applied to what the hooks collected
+    assert "PySide6/Qt/translations/qtbase_de.qm" not in dests
+    binaries = {d for d, _s, _t in analysis.binaries}
+    assert binaries == {"PySide6/Qt/lib/libQt6Widgets.so.6"}
+    assert "PySide6.QtQuick" in analysis.kwargs["excludes"] and "torch._dynamo" not in analysis.kwargs["excludes"]
+    assert (tmp_path / "removed-files.txt").read_text().count("\n") == 4
+    # one folder, no UPX
+    exe, collect = calls["EXE"][0], calls["COLLECT"][0]
+    assert exe.kwargs["name"] == "vfi-desktop" and exe.kwargs["upx"] is False and exe.kwargs["exclude_binaries"]
+    assert collect.kwargs["name"] == "vfi-desktop" and collect.kwargs["upx"] is False
+
+
+def test_spec_onefile_and_untrimmed_variants(tmp_path):
+    calls = run_spec(tmp_path, "--onefile")
+    assert "COLLECT" not in calls and calls["EXE"][0].kwargs["upx"] is False
+    calls = run_spec(tmp_path, "--no-trim")
+    assert calls["Analysis"][0].kwargs["excludes"] == []
+    assert len(calls["Analysis"][0].binaries) == 3
+
+
+def test_spec_refuses_cuda_libraries(tmp_path, monkeypatch):
+    original = Analysis.__init__
+
+    def with_cuda(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        self.binaries.append(("torch/lib/libtorch_cuda.so", "/nonexistent/libtorch_cuda.so", "BINARY"))
+
+    monkeypatch.setattr(Analysis, "__init__", with_cuda)
+    with pytest.raises(SystemExit, match="CUDA"):
+        run_spec(tmp_path)
+
+
+def test_launcher_calls_freeze_support_first():
+    tree = ast.parse((PACKAGING / "launcher.py").read_text(encoding="utf-8"))
+    main_block = next(n for n in tree.body if isinstance(n, ast.If) and "__main__" in ast.unparse(n.test))
+    assert ast.unparse(main_block.body[0]).strip() == "multiprocessing.freeze_support()"
+    assert "vfi_desktop.cli" in ast.unparse(main_block)
+
+
+def test_build_script_is_valid_bash():
+    bash = shutil.which("bash")
+    if bash is None:
+        pytest.skip("no bash")
+    subprocess.run([bash, "-n", str(PACKAGING / "build.sh")], check=True)
+
+
+def test_linux_desktop_entry():
+    entry = configparser.ConfigParser(interpolation=None)
+    entry.optionxform = str
+    entry.read(PACKAGING / "linux" / "vfi-desktop.desktop", encoding="utf-8")
+    section = entry["Desktop Entry"]
+    assert section["Type"] == "Application"
+    assert section["Exec"].split()[0] == "vfi-desktop" and "%f" in section["Exec"].lower()
+    assert section["Icon"] == "vfi-desktop"
+    assert section["Categories"].endswith(";")
+    assert "video/mp4" in section["MimeType"]
+    assert (ROOT / "resources" / "icons" / "app.svg").exists() and (ROOT / "resources" / "icons" / "app.png").exists()
+
+
+# -- where the bundle finds its files -----------------------------------------------------------
+
+
+def test_paths_resolve_the_bundle_layout(tmp_path, monkeypatch):
+    from vfi_desktop import paths
+
+    (tmp_path / "models").mkdir()
+    (tmp_path / "resources").mkdir()
+    monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
+    assert paths.models_dir() == tmp_path / "models"
+    assert paths.resources_dir() == tmp_path / "resources"
+    assert paths.bundled_weights("unet") == tmp_path / "models" / "unet.safetensors"
+
+
+def test_paths_fall_back_to_the_source_tree_outside_a_bundle(tmp_path, monkeypatch):
+    from vfi_desktop import paths
+
+    monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path / "empty"), raising=False)
+    assert paths.resources_dir() == ROOT / "resources"
+    assert paths.models_dir() == ROOT / "models"
+
+
+# -- the self-test ------------------------------------------------------------------------------
+
+
+def run_module(code: str, timeout: float) -> subprocess.CompletedProcess:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT)
+
+
+def test_self_test_passes_from_the_source_tree():
+    proc = run_module("import sys; from vfi_desktop.cli import main; sys.exit(main(['--self-test']))", timeout=180)
+    out = proc.stdout
+    assert proc.returncode == 0, out + proc.stderr[-3000:]
+    assert "self-test passed" in out
+    for check in ("gui", "icons", "open", "interpolate", "export", "train"):
+        assert any(line.split()[:2] == [check, "ok"] for line in out.splitlines()), f"no '{check} ok' line in\n{out}"
+    if (PACKAGE / "gui" / "main_window.py").exists():
+        assert "main window shown" in out
+    assert "12 frames" in out  # 2x of 6 source frames
+
+
+def test_self_test_reports_a_missing_demo_clip(tmp_path):
+    bundle = tmp_path / "bundle"
+    (bundle / "resources").mkdir(parents=True)
+    shutil.copytree(ROOT / "models", bundle / "models")
+    code = (
+        f"import sys; sys._MEIPASS = {str(bundle)!r}\n"
+        "from vfi_desktop.selftest import run_self_test\n"
+        "sys.exit(run_self_test(['--no-gui']))\n"
+    )
+    proc = run_module(code, timeout=120)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "self-test FAILED: open: the demo clip is missing" in proc.stdout
