@@ -418,6 +418,9 @@ class TrainingPanel(QDockWidget):
             text = f"{how}: {run.step} steps in {run.elapsed_s / 60:.1f} min."
             if gain is not None:
                 text += f" Held-out PSNR {run.start_psnr:.2f} → {run.best_psnr:.2f} dB ({gain:+.2f}, best at step {run.best_step})."
+            if run.best_step == 0 and run.step > 0:
+                # The engine keeps the best weights by held-out PSNR, the start included: say so plainly.
+                text += " No gain on the held-out frames yet: the best weights are still the starting ones."
             self.status_label.setText(text)
         if run is not None and run.weights.exists():
             if not self.name_edit.text():
