@@ -10,9 +10,9 @@ import traceback
 from pathlib import Path
 from typing import Optional, Sequence
 
-from PySide6.QtCore import QCoreApplication, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QSize, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QSplashScreen
 
 from .icons import icon
 
@@ -47,6 +47,15 @@ def install_excepthook() -> None:
     sys.excepthook = hook
 
 
+def import_engine() -> None:
+    """Import torch before the window shows. Importing it holds the GIL for hundreds of
+    milliseconds; done later by a worker, that would freeze a visible window."""
+    try:
+        import torch  # noqa: F401
+    except ImportError:  # the neural methods then report the problem when chosen
+        pass
+
+
 def run_gui(argv: Sequence[str]) -> int:
     """Open the main window on argv[0] (a video or image folder), or on the demo clip."""
     from ..paths import resources_dir
@@ -55,10 +64,17 @@ def run_gui(argv: Sequence[str]) -> int:
     argv = list(argv)
     app = create_application()
     if "--self-test" in argv:
+        import_engine()
         return run_self_test(app)
     install_excepthook()
+    splash = QSplashScreen(icon("app").pixmap(QSize(160, 120)))
+    splash.show()
+    splash.showMessage("Loading…", Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignHCenter)
+    app.processEvents()
+    import_engine()
     window = MainWindow()
     window.show()
+    splash.finish(window)
     path = argv[0] if argv else resources_dir() / DEMO_CLIP
     QTimer.singleShot(0, lambda: window.open_path(path))
     return app.exec()

@@ -31,6 +31,7 @@ from ..paths import bundled_weights, resources_dir
 from .about_dialog import AboutDialog
 from .controls import ControlsPanel
 from .export_dialog import ExportDialog
+from .export_process import export_in_child
 from .icons import icon
 from .method_combo import choice_key, fine_tuned_choice
 from .preview_dialog import PreviewDialog
@@ -46,7 +47,6 @@ from .tasks import (
     interpolate_pair,
     make_thumbnails,
     render_preview,
-    run_export,
 )
 from .view_images import heat_map, onion_skin, wipe
 from .viewer import Pane, Viewer, to_qimage
@@ -774,7 +774,7 @@ class MainWindow(QMainWindow):
         self.export_dialog.raise_()
 
     def _start_export(self, spec: ExportJobSpec) -> Job:
-        return self.jobs.start(lambda report, cancel: run_export(spec, self.models, report, cancel), "export")
+        return self.jobs.start(lambda report, cancel: export_in_child(spec, report, cancel), "export")
 
     def show_about(self) -> None:
         AboutDialog(self).exec()

@@ -1,0 +1,134 @@
+"""The UI thread never stalls: a 10 ms heartbeat timer runs while frames are decoded, the U-Net is
+loaded and interpolates, a preview is computed and a clip is exported; the longest gap between two
+ticks must stay under 100 ms."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from PySide6.QtCore import QTimer
+
+from gui_fixtures import dialogs, open_clip, settings_path, window  # noqa: F401 - fixtures
+from vfi_desktop.core.video_io import open_source
+from vfi_desktop.gui.app import import_engine
+from vfi_desktop.paths import resources_dir
+
+LIMIT_S = 0.100
+
+
+def cpu_wait_s() -> float:
+    """Seconds this thread has spent runnable but waiting for a CPU (Linux schedstat; 0 elsewhere)."""
+    try:
+        with open("/proc/thread-self/schedstat") as f:
+            return int(f.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+class Heartbeat:
+    """Ticks every 10 ms on the UI thread and records the longest gap between two ticks.
+
+    On a loaded machine (this one trains models beside the tests) the OS can keep any thread off
+    the CPU for 100 ms or more, which is not the window's doing: `worst_stall` is each gap minus the
+    time the UI thread sat runnable waiting for a CPU. Time it spent busy, blocked or waiting for the
+    GIL still counts. `worst_gap` is the raw wall-clock figure.
+    """
+
+    def __init__(self, interval_ms: int = 10) -> None:
+        self.timer = QTimer()
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self._tick)
+        self.worst_gap = self.worst_stall = 0.0
+        self._last = (0.0, 0.0)
+
+    def _tick(self) -> None:
+        now, waited = time.perf_counter(), cpu_wait_s()
+        gap = now - self._last[0]
+        self.worst_gap = max(self.worst_gap, gap)
+        self.worst_stall = max(self.worst_stall, gap - (waited - self._last[1]))
+        self._last = (now, waited)
+
+    def __enter__(self) -> "Heartbeat":
+        self._last = (time.perf_counter(), cpu_wait_s())
+        self.timer.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.timer.stop()
+        self._tick()
+
+
+def test_ui_thread_never_blocks(qtbot, window, tmp_path):
+    """Each stage runs under a heartbeat. A stage over the limit runs once more and fails only if it
+    stalls again: on a loaded machine the OS can preempt a worker while it holds the GIL, which the
+    CPU-wait correction cannot see; a stall the app causes repeats, such bad luck does not."""
+    import_engine()  # as run_gui does before the window shows (importing torch holds the GIL)
+    open_clip(qtbot, window, resources_dir() / "demo.mp4")  # 640x360 H.264
+    outputs: list = []
+
+    def scrub() -> None:
+        window.frames.clear()
+        for i in range(36):  # a request every 15 ms, faster than decoding
+            window.timeline.set_current(i)
+            qtbot.wait(15)
+        qtbot.waitUntil(lambda: window.frames.get(35) is not None, timeout=10_000)
+
+    def interpolate() -> None:
+        window.timeline.set_current(4)
+        window.controls.method_combo.select_key("unet")  # loads the weights in a worker (once)
+        with qtbot.waitSignal(window.interpolated, timeout=120_000) as sig:
+            window.interpolate()
+        assert sig.args[0].label.startswith("U-Net")
+
+    def preview() -> None:
+        window.controls.method_combo.select_key("flow")
+        window.preview_action.trigger()
+        with qtbot.waitSignal(window.preview_dialog.ready, timeout=120_000):
+            pass
+        window.preview_dialog.close()
+
+    def export() -> None:
+        window.show_export()
+        dialog = window.export_dialog
+        dialog.method_combo.select_key("flow")
+        outputs.append(tmp_path / f"demo_2x_{len(outputs)}.mp4")
+        dialog.path_edit.setText(str(outputs[-1]))
+        with qtbot.waitSignal(dialog.export_finished, timeout=180_000):
+            dialog.start_button.click()
+
+    results: dict[str, list[Heartbeat]] = {}
+    for stage, run in (("scrub", scrub), ("unet interpolate", interpolate), ("preview", preview), ("export", export)):
+        for _attempt in range(2):
+            with Heartbeat() as hb:
+                run()
+            results.setdefault(stage, []).append(hb)
+            if hb.worst_stall < LIMIT_S:
+                break
+    report = "; ".join(
+        f"{stage}: " + ", then ".join(f"{hb.worst_stall * 1000:.0f} ms ({hb.worst_gap * 1000:.0f} ms raw)" for hb in hbs)
+        for stage, hbs in results.items()
+    )
+    print(f"\nworst UI-thread stall (raw gap): {report}", file=sys.stderr)
+    for out in outputs:  # checked here: opening a clip on the test's UI thread is not the app's doing
+        with open_source(out) as clip:
+            assert clip.info.frame_count == 72
+    for stage, hbs in results.items():
+        assert hbs[-1].worst_stall < LIMIT_S, f"the UI thread stalled twice during {stage}: {report}"
+        assert hbs[-1].worst_gap < 1.0, f"no tick for a second during {stage}: {report}"
+
+
+def test_heartbeat_detects_a_stall(qtbot):
+    """The measurement can fail: 150 ms of sleeping, or of computing, on the UI thread is seen."""
+
+    def compute() -> None:
+        start = time.thread_time()
+        while time.thread_time() - start < 0.15:
+            sum(range(10_000))
+
+    for block in (lambda: time.sleep(0.15), compute):
+        with Heartbeat() as hb:
+            qtbot.wait(30)
+            block()
+            qtbot.wait(30)
+        assert hb.worst_stall >= 0.14
