@@ -81,7 +81,7 @@ def test_golden_path(qtbot, window, clip, tmp_path, dialogs):
     child(window, QSpinBox, "inbetweenCount").setValue(3)
     with qtbot.waitSignal(window.interpolated, timeout=20_000):
         window.interpolate_action.trigger()
-    assert pane_titles(window)[1:4] == [f"t = {t:.2f} · Optical flow (classical)" for t in (0.25, 0.5, 0.75)]
+    assert pane_titles(window)[1:4] == [f"t = {t:.2f} · Optical flow" for t in (0.25, 0.5, 0.75)]
 
     # -- every view mode
     combo = child(window, QComboBox, "viewModeCombo")

@@ -3,11 +3,8 @@ or a single existing path)."""
 
 from __future__ import annotations
 
-import shutil
 import sys
-import tempfile
 import traceback
-from pathlib import Path
 from typing import Optional, Sequence
 
 from PySide6.QtCore import QCoreApplication, QSize, Qt, QTimer
@@ -63,9 +60,6 @@ def run_gui(argv: Sequence[str]) -> int:
 
     argv = list(argv)
     app = create_application()
-    if "--self-test" in argv:
-        import_engine()
-        return run_self_test(app)
     install_excepthook()
     splash = QSplashScreen(icon("app").pixmap(QSize(160, 120)))
     splash.show()
@@ -78,41 +72,3 @@ def run_gui(argv: Sequence[str]) -> int:
     path = argv[0] if argv else resources_dir() / DEMO_CLIP
     QTimer.singleShot(0, lambda: window.open_path(path))
     return app.exec()
-
-
-def run_self_test(app: QApplication, timeout_s: float = 120.0) -> int:
-    """For a packaged app: open the demo clip, interpolate it with the bundled network, export 2x,
-    then quit. Prints one line and returns 0 on success."""
-    from ..core.export import ExportSettings
-    from ..paths import resources_dir
-    from .main_window import DEMO_CLIP, MainWindow
-    from .settings import AppSettings
-    from .tasks import ExportJobSpec, MethodChoice
-
-    tmp = Path(tempfile.mkdtemp(prefix="vfi-selftest-"))
-    window = MainWindow(AppSettings(tmp / "settings.ini"), training_panel=False)
-    outcome: dict[str, str] = {}
-
-    def fail(message: str) -> None:
-        outcome.setdefault("error", message)
-        app.quit()
-
-    def export() -> None:
-        spec = ExportJobSpec(window.source_path, 12.0, tmp / "selftest.mp4", MethodChoice("unet", "unet"), ExportSettings(factor=2.0))
-        job = window._start_export(spec)
-        job.succeeded.connect(lambda r: (outcome.setdefault("ok", r.summary()), app.quit()))
-        job.failed.connect(fail)
-
-    window.open_failed.connect(fail)
-    window.source_opened.connect(lambda _p: (window.controls.method_combo.select_key("unet"), window.interpolate()))
-    window.interpolated.connect(lambda _r: export())
-    QTimer.singleShot(0, lambda: window.open_path(resources_dir() / DEMO_CLIP))
-    QTimer.singleShot(int(timeout_s * 1000), lambda: fail(f"timed out after {timeout_s:.0f} s"))
-    app.exec()
-    window.close()
-    shutil.rmtree(tmp, ignore_errors=True)
-    if "error" in outcome or "ok" not in outcome:
-        print(f"vfi-desktop self-test FAILED: {outcome.get('error', 'no result')}", file=sys.stderr)
-        return 1
-    print(f"vfi-desktop self-test ok: {outcome['ok']}")
-    return 0

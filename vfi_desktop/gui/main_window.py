@@ -62,6 +62,11 @@ VIEW_MODES = (
     ("check", "Check against real frame", "Ctrl+6"),
 )
 THUMBNAILS = 40
+
+
+def short_label(label: str) -> str:
+    """'Optical flow (classical)' -> 'Optical flow', for pane titles."""
+    return label.split(" (")[0]
 DEMO_CLIP = "demo.mp4"
 
 
@@ -298,8 +303,8 @@ class MainWindow(QMainWindow):
         geometry, state = s.get_bytes("window/geometry"), s.get_bytes("window/state")
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(1280, 800)
-        if state is not None:
-            self.restoreState(state)
+        if state is None or not self.restoreState(state):
+            self.resizeDocks([self.controls_dock], [340], Qt.Orientation.Horizontal)  # the picture gets the room
         self.refresh_models()
         self.controls.method_combo.select_key(s.get("method", "flow"))
         self.controls.compare_combo.select_key(s.get("compareMethod", "blend"))
@@ -466,9 +471,7 @@ class MainWindow(QMainWindow):
         self.refresh_view()
 
     def _needed_frames(self) -> list[int]:
-        n = self.timeline.current
-        if self.timeline.playing:
-            return [n]
+        n = self.timeline.current  # while playing, n+1 now is n at the next tick: from the cache
         return {"single": [n], "onion": [n, n + 1, n - 1], "check": [n, n - 1, n + 1]}.get(self.view_mode, [n, n + 1])
 
     def _request_frames(self) -> None:
@@ -531,21 +534,23 @@ class MainWindow(QMainWindow):
         if n >= last:
             return [Pane(f"Frame {n}", f(n), "Decoding…"), Pane("", None, "The last frame has no next frame to interpolate towards")]
         if mode == "side":
-            middle = [Pane(f"t = {t:.2f} · {ib.label}", img) for t, img in zip(ib.ts, ib.frames)] if ib else [Pane("In-between", None, press)]
+            label = short_label(ib.label) if ib else ""
+            middle = [Pane(f"t = {t:.2f} · {label}", img) for t, img in zip(ib.ts, ib.frames)] if ib else [Pane("In-between", None, press)]
             return [Pane(f"Frame {n}", f(n), "Decoding…"), *middle, Pane(f"Frame {n + 1}", f(n + 1), "Decoding…")]
         k = len(ib.frames) // 2 if ib else 0
         if mode == "wipe":
             if ib is None:
                 return [Pane("Wipe", None, press)]
             split = self.wipe_slider.value() / 1000.0
-            title = f"◀ {ib.label} | {ib.compare_label} ▶   (t = {ib.ts[k]:.2f})"
+            title = f"◀ {short_label(ib.label)} | {short_label(ib.compare_label)} ▶   (t = {ib.ts[k]:.2f})"
             return [Pane(title, wipe(ib.frames[k], ib.compare[k], split), split=split)]
         if mode == "difference":
             a, b = f(n), f(n + 1)
             motion = Pane(f"|frame {n + 1} − frame {n}|", heat_map(error_map(b, a)) if a is not None and b is not None else None, "Decoding…")
             if ib is None:
                 return [motion, Pane("|in-between − comparison|", None, press)]
-            return [motion, Pane(f"|{ib.label} − {ib.compare_label}|", heat_map(error_map(ib.frames[k], ib.compare[k])))]
+            title = f"|{short_label(ib.label)} − {short_label(ib.compare_label)}|"
+            return [motion, Pane(title, heat_map(error_map(ib.frames[k], ib.compare[k])))]
         if mode == "onion":
             if ib is not None and f(n) is not None and f(n + 1) is not None:
                 title = f"In-between t = {ib.ts[k]:.2f} over red: frame {n}, cyan: frame {n + 1}"
@@ -564,7 +569,7 @@ class MainWindow(QMainWindow):
             busy = "Predicting frame {} from {} and {}…".format(n, n - 1, n + 1)
             return [Pane(f"Predicted frame {n}", None, busy), Pane(f"Real frame {n}", self.frames.get(n), "Decoding…"), Pane("Error", None, busy)]
         return [
-            Pane(f"Predicted frame {n} · {c.label}", c.predicted),
+            Pane(f"Predicted frame {n} · {short_label(c.label)}", c.predicted),
             Pane(f"Real frame {n}", c.truth),
             Pane(f"Error · PSNR {c.psnr:.2f} dB · SSIM {c.ssim:.4f}", heat_map(c.error)),
         ]

@@ -26,8 +26,9 @@ def wipe(left: np.ndarray, right: np.ndarray, split: float) -> np.ndarray:
     return out
 
 
-_PREV_TINT = np.array([1.0, 0.25, 0.25], np.float32)  # red: where it was
-_NEXT_TINT = np.array([0.2, 0.8, 1.0], np.float32)  # cyan: where it goes
+# red where it was, cyan where it goes; the two add up to neutral gray, so only motion shows colour
+_PREV_TINT = np.array([1.48, 0.52, 0.52], np.float32)
+_NEXT_TINT = np.array([0.52, 1.48, 1.48], np.float32)
 
 
 def onion_skin(base: np.ndarray, prev: np.ndarray | None, nxt: np.ndarray | None, strength: float = 0.3) -> np.ndarray:
