@@ -8,8 +8,11 @@ analysis' binaries and datas with `keep()` below. Paths are the destination name
 
 from __future__ import annotations
 
+import importlib.util
+import pkgutil
 import re
 from fnmatch import fnmatch
+from pathlib import Path
 from typing import Optional
 
 # Qt modules (and every module whose name starts with one of these) that the app never uses.
@@ -30,7 +33,6 @@ QT_DENY = (
     "QtMultimedia",
     "QtNetwork",
     "QtNfc",
-    "QtOpenGL",  # QtOpenGL + QtOpenGLWidgets: pyqtgraph imports them optionally, the app does not draw GL
     "QtPdf",
     "QtPositioning",
     "QtPrintSupport",
@@ -65,6 +67,8 @@ QT_REQUIRED = {
     "QtGui": "everything",
     "QtWidgets": "the main window",
     "QtSvg": "the SVG icons (iconengines/qsvgicon, imageformats/qsvg) and pyqtgraph",
+    "QtOpenGL": "pyqtgraph imports it when imported (pyqtgraph/Qt/OpenGLHelpers.py)",
+    "QtOpenGLWidgets": "the same",
     "QtDBus": "linked by QtGui on Linux; input methods and desktop portals",
     "QtXcbQpa": "the X11 platform plugin (libqxcb)",
     "QtWaylandClient": "the Wayland platform plugin (libqwayland)",
@@ -123,7 +127,6 @@ PY_EXCLUDES = (
     "sphinx",
     "tensorboard",
     "tkinter",
-    "torch.testing._internal",
     "torch.utils.benchmark",
     "torch.utils.tensorboard",
     "triton",
@@ -132,11 +135,18 @@ PY_EXCLUDES = (
     "PySide2",
     # the PySide6 bindings of denied Qt modules (hooks would add their Qt libraries)
     *(f"PySide6.{m}" for m in ("Qt3DCore", "QtCharts", "QtConcurrent", "QtDataVisualization",
-                               "QtDesigner", "QtHelp", "QtMultimedia", "QtNetwork", "QtOpenGL",
-                               "QtOpenGLWidgets", "QtPdf", "QtPrintSupport", "QtQml", "QtQuick",
+                               "QtDesigner", "QtHelp", "QtMultimedia", "QtNetwork", "QtPdf", "QtPrintSupport", "QtQml", "QtQuick",
                                "QtQuickControls2", "QtQuickTest", "QtQuickWidgets", "QtSql",
                                "QtTest", "QtUiTools", "QtWebEngineCore", "QtXml")),
 )
+
+# Packages of which only the named submodules go in (PyInstaller's torch hook collects all of
+# them): `import torch` itself imports these few modules of torch's internal test suite
+# (torch.utils.checkpoint, torch._refs, torch.distributed), the rest (11 MB of sources) is unused.
+PY_EXCLUDE_SUBMODULES_BUT = {
+    "torch.testing._internal": ("common_dtype", "distributed", "logging_tensor"),
+    "torch.testing._internal.distributed": ("fake_pg",),
+}
 
 # Other files a CPU build never needs (destination paths, fnmatch patterns, '/' separators).
 FILE_DENY = (
@@ -185,6 +195,35 @@ def qt_module_of(dest: str) -> Optional[str]:
         if m:
             return "Qt" + m.group(1)
     return None
+
+
+def is_excluded_module(name: str) -> bool:
+    """Whether the bundle leaves the Python module `name` out."""
+    if any(name == e or name.startswith(e + ".") for e in PY_EXCLUDES):
+        return True
+    for package, wanted in PY_EXCLUDE_SUBMODULES_BUT.items():
+        if name.startswith(package + ".") and name[len(package) + 1 :].split(".")[0] not in wanted:
+            return True
+    return False
+
+
+def submodule_names(package: str) -> list[str]:
+    """Direct submodules of an installed package, found without importing it."""
+    top, *rest = package.split(".")
+    spec = importlib.util.find_spec(top)
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    folder = Path(list(spec.submodule_search_locations)[0]).joinpath(*rest)
+    return sorted(m.name for m in pkgutil.iter_modules([str(folder)]))
+
+
+def python_excludes() -> list[str]:
+    """PY_EXCLUDES plus the unwanted children of PY_EXCLUDE_SUBMODULES_BUT's packages, as
+    PyInstaller's `excludes=` wants them."""
+    out = list(PY_EXCLUDES)
+    for package, wanted in PY_EXCLUDE_SUBMODULES_BUT.items():
+        out += [f"{package}.{child}" for child in submodule_names(package) if child not in wanted]
+    return out
 
 
 def is_denied_qt_module(module: str) -> bool:

@@ -17,6 +17,7 @@ One line per check with its time; then `self-test passed` and exit status 0. On 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import shutil
 import sys
@@ -138,6 +139,9 @@ class SelfTest:
             shown = time.time()
             if not window.isVisible():
                 raise SelfTestFailure("gui: the main window did not show")
+            # the window leaves out a training panel that fails to load (and prints why)
+            if importlib.util.find_spec("vfi_desktop.gui.training_panel") is not None and getattr(window, "training_panel", True) is None:
+                raise SelfTestFailure("gui: the training panel did not load (the traceback is above)")
             outcome: dict[str, str] = {}
             loop = QEventLoop()
             window.source_opened.connect(lambda p: (outcome.setdefault("ok", str(p)), loop.quit()))
