@@ -9,6 +9,7 @@ Runs headless (offscreen Qt) and checks, in order:
   interpolate  the bundled U-Net makes an in-between frame
   export       a 2x clip of the first 6 frames is written and, reopened, has the planned frame count
   train        one optimiser step of the training engine (a frozen app can break optimiser creation)
+  helper       the app starts a second copy of itself as the training panel does (`train --help`)
 
 One line per check with its time; then `self-test passed` and exit status 0. On the first failure:
 `self-test FAILED: <reason>` and exit status 1. Nothing is written outside a temporary folder.
@@ -20,6 +21,7 @@ import argparse
 import importlib.util
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -82,6 +84,7 @@ class SelfTest:
             ("interpolate", self.check_interpolate),
             ("export", self.check_export),
             ("train", self.check_train),
+            ("helper", self.check_helper_process),
         ]
         t_all = time.perf_counter()
         try:
@@ -263,6 +266,26 @@ class SelfTest:
         if result.out_path is None or not result.out_path.exists():
             raise SelfTestFailure("train: the trained weights were not saved")
         return f"1 AdamW step on a {config.crop}px crop of {clip.name} ({config.arch}), loss {losses[0]:.4f}, weights saved"
+
+    def check_helper_process(self) -> str:
+        """The training panel runs training in a second copy of the app (`vfi-desktop train ...`):
+        in a bundle that is the executable itself, which must answer as the command line."""
+        try:
+            from .gui.training_recipe import base_command
+        except ImportError:
+            def base_command() -> list[str]:
+                return [sys.executable] if getattr(sys, "frozen", False) else [sys.executable, "-m", "vfi_desktop"]
+
+        command = [*base_command(), "train", "--help"]
+        env = dict(os.environ)
+        if not getattr(sys, "frozen", False):
+            root = str(Path(__file__).resolve().parents[1])
+            env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+        proc = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env, cwd=self.workdir)
+        if proc.returncode != 0 or "usage" not in proc.stdout:
+            tail = (proc.stdout + proc.stderr).strip().splitlines()[-1:] or ["no output"]
+            raise SelfTestFailure(f"helper: '{' '.join(command[-3:])}' exited with {proc.returncode}: {tail[0]}")
+        return f"'{Path(command[0]).name} {' '.join(command[1:])}' answers"
 
 
 def run_self_test(argv: Sequence[str]) -> int:
