@@ -1,5 +1,5 @@
 """Render resources/icons/app.svg into the raster icons the platforms want:
-app.png (256 px; Linux menus, README), app.ico (Windows executable) and, on macOS, app.icns.
+app.png (256 px; Linux menus), app.ico (Windows executable) and app.icns (macOS app bundle).
 
     QT_QPA_PLATFORM=offscreen python packaging/make_icons.py
 """
@@ -42,8 +42,7 @@ def main() -> int:
     images = {s: render(s) for s in SIZES}
     images[256].save(ICONS / "app.png", optimize=True)
     images[256].save(ICONS / "app.ico", sizes=[(s, s) for s in SIZES])
-    if sys.platform == "darwin":
-        render(1024).save(ICONS / "app.icns")
+    render(1024).save(ICONS / "app.icns")
     print(f"wrote {', '.join(p.name for p in sorted(ICONS.glob('app.*')))} in {ICONS}")
     return 0
 
