@@ -179,10 +179,11 @@ def test_preview_plays_the_retimed_stretch(qtbot, window, clip):
 
 def test_export_mp4_and_png(qtbot, window, clip, tmp_path):
     open_clip(qtbot, window, clip)
+    window.controls.method_combo.select_key("flow")  # the dialog starts with the window's method
     qtbot.mouseClick(window.findChild(QToolButton, "exportButton"), Qt.MouseButton.LeftButton)
     dialog = window.export_dialog
     assert dialog.isVisible() and dialog.factor_radio.isChecked() and dialog.factor_spin.value() == 2.0
-    dialog.method_combo.select_key("flow")
+    assert dialog.method_combo.current_choice().method == "flow"
     dialog.path_edit.setText(str(tmp_path / "out.mp4"))
     with qtbot.waitSignal(dialog.export_finished, timeout=30_000) as sig:
         qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)

@@ -11,7 +11,6 @@ from PySide6.QtCore import QTimer
 
 from gui_fixtures import dialogs, open_clip, settings_path, window  # noqa: F401 - fixtures
 from vfi_desktop.core.video_io import open_source
-from vfi_desktop.gui.app import import_engine
 from vfi_desktop.paths import resources_dir
 
 LIMIT_S = 0.100
@@ -40,17 +39,20 @@ class Heartbeat:
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(self._tick)
         self.worst_gap = self.worst_stall = 0.0
-        self._last = (0.0, 0.0)
+        self.busy_in_worst = 0.0  # of the worst stall, the time the UI thread itself computed
+        self._last = (0.0, 0.0, 0.0)
 
     def _tick(self) -> None:
-        now, waited = time.perf_counter(), cpu_wait_s()
+        now, waited, busy = time.perf_counter(), cpu_wait_s(), time.thread_time()
         gap = now - self._last[0]
+        stall = gap - (waited - self._last[1])
         self.worst_gap = max(self.worst_gap, gap)
-        self.worst_stall = max(self.worst_stall, gap - (waited - self._last[1]))
-        self._last = (now, waited)
+        if stall > self.worst_stall:
+            self.worst_stall, self.busy_in_worst = stall, busy - self._last[2]
+        self._last = (now, waited, busy)
 
     def __enter__(self) -> "Heartbeat":
-        self._last = (time.perf_counter(), cpu_wait_s())
+        self._last = (time.perf_counter(), cpu_wait_s(), time.thread_time())
         self.timer.start()
         return self
 
@@ -63,7 +65,6 @@ def test_ui_thread_never_blocks(qtbot, window, tmp_path):
     """Each stage runs under a heartbeat. A stage over the limit runs once more and fails only if it
     stalls again: on a loaded machine the OS can preempt a worker while it holds the GIL, which the
     CPU-wait correction cannot see; a stall the app causes repeats, such bad luck does not."""
-    import_engine()  # as run_gui does before the window shows (importing torch holds the GIL)
     open_clip(qtbot, window, resources_dir() / "demo.mp4")  # 640x360 H.264
     outputs: list = []
 
@@ -106,10 +107,12 @@ def test_ui_thread_never_blocks(qtbot, window, tmp_path):
             if hb.worst_stall < LIMIT_S:
                 break
     report = "; ".join(
-        f"{stage}: " + ", then ".join(f"{hb.worst_stall * 1000:.0f} ms ({hb.worst_gap * 1000:.0f} ms raw)" for hb in hbs)
+        f"{stage}: " + ", then ".join(
+            f"{hb.worst_stall * 1000:.0f} ms ({hb.busy_in_worst * 1000:.0f} busy; {hb.worst_gap * 1000:.0f} ms raw)" for hb in hbs
+        )
         for stage, hbs in results.items()
     )
-    print(f"\nworst UI-thread stall (raw gap): {report}", file=sys.stderr)
+    print(f"\nworst UI-thread stall (of which computing; raw gap): {report}", file=sys.stderr)
     for out in outputs:  # checked here: opening a clip on the test's UI thread is not the app's doing
         with open_source(out) as clip:
             assert clip.info.frame_count == 72

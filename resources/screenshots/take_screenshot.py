@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, QTimer
 
-from vfi_desktop.gui.app import create_application, import_engine
+from vfi_desktop.gui.app import create_application
 from vfi_desktop.gui.main_window import MainWindow
 from vfi_desktop.gui.settings import AppSettings
 
@@ -31,7 +31,6 @@ def main() -> int:
     scratch = Path(tempfile.mkdtemp())
     os.environ.setdefault("VFI_DESKTOP_DATA_DIR", str(scratch / "data"))  # the training panel's library
     app = create_application()
-    import_engine()
     window = MainWindow(AppSettings(scratch / "settings.ini"))
     window.resize(1440, 840)
     window.show()

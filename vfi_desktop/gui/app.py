@@ -44,15 +44,6 @@ def install_excepthook() -> None:
     sys.excepthook = hook
 
 
-def import_engine() -> None:
-    """Import torch before the window shows. Importing it holds the GIL for hundreds of
-    milliseconds; done later by a worker, that would freeze a visible window."""
-    try:
-        import torch  # noqa: F401
-    except ImportError:  # the neural methods then report the problem when chosen
-        pass
-
-
 def run_gui(argv: Sequence[str]) -> int:
     """Open the main window on argv[0] (a video or image folder), or on the demo clip."""
     from ..paths import resources_dir
@@ -65,8 +56,7 @@ def run_gui(argv: Sequence[str]) -> int:
     splash.show()
     splash.showMessage("Loading…", Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignHCenter)
     app.processEvents()
-    import_engine()
-    window = MainWindow()
+    window = MainWindow()  # imports torch: seconds, so behind the splash
     window.show()
     splash.finish(window)
     path = argv[0] if argv else resources_dir() / DEMO_CLIP

@@ -1,6 +1,7 @@
-"""Export in a child process. An export runs for minutes of Python-heavy work (decode, interpolate,
-encode threads); in the GUI's own process that work competes with the UI thread for the GIL, and on
-a busy machine the UI thread then waits for it. In a child it cannot.
+"""Long jobs (export, preview) in a child process. They are seconds to minutes of Python-heavy work
+(decode, interpolate, encode threads); in the GUI's own process that work competes with the UI
+thread for the GIL, and on a busy machine a worker preempted while holding it keeps the UI thread
+waiting. In a child it cannot.
 
 Two one-way pipes connect them: progress, the result and errors come back on one; Cancel is a
 message on the other (the child turns it into its CancelToken). Pipes rather than multiprocessing
@@ -16,18 +17,18 @@ import traceback
 from typing import Any, Callable
 
 from ..core.errors import Cancelled, VfiError
-from ..core.export import ExportResult
 from ..core.progress import CancelToken
 
 POLL_S = 0.1
 
 
-def export_in_child(spec: Any, report: Callable[[Any], None], cancel: CancelToken) -> ExportResult:
-    """Run `tasks.run_export(spec)` in a fresh process; raises VfiError or Cancelled like the core."""
+def run_in_child(function: Callable[..., Any], *args: Any, report: Callable[[Any], None], cancel: CancelToken) -> Any:
+    """`function(*args, report, cancel)` in a fresh process (a module-level, Qt-free function);
+    returns its result, or raises VfiError or Cancelled like the core does."""
     ctx = multiprocessing.get_context("spawn")  # fork is unsafe with threads (Qt, decoders) in the parent
     results_in, results_out = ctx.Pipe(duplex=False)
     control_in, control_out = ctx.Pipe(duplex=False)
-    process = ctx.Process(target=_child, args=(spec, results_out, control_in), name="vfi-export", daemon=True)
+    process = ctx.Process(target=_child, args=(function, args, results_out, control_in), name=f"vfi-{function.__name__}", daemon=True)
     process.start()
     results_out.close()  # the child holds the only write end: EOF when it exits
     control_in.close()
@@ -42,7 +43,7 @@ def export_in_child(spec: Any, report: Callable[[Any], None], cancel: CancelToke
                 kind, payload = results_in.recv()
             except EOFError:
                 process.join(timeout=5)
-                raise VfiError(f"the export process stopped unexpectedly (exit code {process.exitcode})") from None
+                raise VfiError(f"the background process stopped unexpectedly (exit code {process.exitcode})") from None
             if kind == "progress":
                 report(payload)
             elif kind == "done":
@@ -52,7 +53,7 @@ def export_in_child(spec: Any, report: Callable[[Any], None], cancel: CancelToke
             elif kind == "error":
                 raise VfiError(payload)
             else:
-                raise RuntimeError(f"export process failed:\n{payload}")
+                raise RuntimeError(f"{function.__name__} failed in the child process:\n{payload}")
     finally:
         control_out.close()  # the child's control thread sees EOF and cancels, if still running
         process.join(timeout=10)
@@ -70,9 +71,7 @@ def _send(conn: Any, message: str) -> bool:
         return False
 
 
-def _child(spec: Any, results: Any, control: Any) -> None:
-    from .tasks import InterpolatorCache, run_export
-
+def _child(function: Callable[..., Any], args: tuple, results: Any, control: Any) -> None:
     token = CancelToken()
 
     def listen() -> None:
@@ -90,7 +89,7 @@ def _child(spec: Any, results: Any, control: Any) -> None:
             results.send((kind, payload))
 
     try:
-        send("done", run_export(spec, InterpolatorCache(), lambda p: send("progress", p), token))
+        send("done", function(*args, lambda p: send("progress", p), token))
     except Cancelled:
         send("cancelled", None)
     except VfiError as exc:

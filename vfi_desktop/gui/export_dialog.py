@@ -153,6 +153,7 @@ class ExportDialog(QDialog):
         self.show_folder_button.setObjectName("exportShowFolderButton")
         self.show_folder_button.clicked.connect(self.show_in_folder)
         self.close_button = QPushButton("Close", self)
+        self.close_button.setObjectName("exportCloseButton")
         self.close_button.clicked.connect(self.close)
 
         rate = QGroupBox("Frame rate", self)
@@ -287,7 +288,8 @@ class ExportDialog(QDialog):
 
     @property
     def running(self) -> bool:
-        return self.job is not None and self.job.running
+        """From Export until the outcome arrives (the job's thread may linger a moment after)."""
+        return self._running
 
     def export_settings(self) -> ExportSettings:
         by_factor = self.factor_radio.isChecked()
@@ -337,6 +339,7 @@ class ExportDialog(QDialog):
             self.job.cancel()
 
     def _set_running(self, running: bool) -> None:
+        self._running = running
         self.start_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
         for w in (self.factor_spin, self.fps_spin, self.factor_radio, self.fps_radio, self.start_spin, self.end_spin,

@@ -31,7 +31,7 @@ from ..paths import bundled_weights, resources_dir
 from .about_dialog import AboutDialog
 from .controls import ControlsPanel
 from .export_dialog import ExportDialog
-from .export_process import export_in_child
+from .child_process import run_in_child
 from .icons import icon
 from .method_combo import choice_key, fine_tuned_choice
 from .preview_dialog import PreviewDialog
@@ -44,9 +44,12 @@ from .tasks import (
     MethodChoice,
     check_against_real,
     describe_model,
+    import_engine,
     interpolate_pair,
     make_thumbnails,
-    render_preview,
+    PreviewSpec,
+    export_clip,
+    preview_clip,
 )
 from .view_images import heat_map, onion_skin, wipe
 from .viewer import Pane, Viewer, to_qimage
@@ -78,6 +81,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, settings: Optional[AppSettings] = None, training_panel: bool = True) -> None:
         super().__init__()
+        import_engine()  # before the window shows (see there)
         self.setObjectName("mainWindow")
         self.setWindowTitle("vfi-desktop")
         self.setWindowIcon(icon("app"))
@@ -306,7 +310,7 @@ class MainWindow(QMainWindow):
         if state is None or not self.restoreState(state):
             self.resizeDocks([self.controls_dock], [340], Qt.Orientation.Horizontal)  # the picture gets the room
         self.refresh_models()
-        self.controls.method_combo.select_key(s.get("method", "flow"))
+        self.controls.method_combo.select_key(s.get("method", "unet"))  # the CLI default too
         self.controls.compare_combo.select_key(s.get("compareMethod", "blend"))
         self.controls.count_spin.setValue(s.get("inbetweens", 1))
         self.controls.t_slider.setValue(s.get("tPercent", 50))
@@ -417,14 +421,14 @@ class MainWindow(QMainWindow):
             action.setEnabled(enabled)
 
     def _start_thumbnails(self) -> None:
-        gen, path, fps = self.generation, self.source_path, self.source.info.fps
+        gen, path = self.generation, self.source_path
         height = round(self.timeline.strip.height() * self.devicePixelRatioF())
 
         def add(item: tuple[int, np.ndarray]) -> None:
             if gen == self.generation:
                 self.timeline.add_thumbnail(item[0], to_qimage(item[1]))
 
-        image_fps = fps if self.source.info.kind == "images" else 12.0
+        image_fps = self.source.info.fps  # an image folder reopens at its rate (videos ignore it)
         self._thumb_job = self.jobs.start(
             lambda report, cancel: make_thumbnails(path, image_fps, THUMBNAILS, height, report, cancel),
             "thumbnails",
@@ -748,10 +752,10 @@ class MainWindow(QMainWindow):
     def _render_preview(self, factor: float, span: int) -> None:
         if self._preview_job is not None:
             self._preview_job.cancel()
-        dialog, source, n, gen = self.preview_dialog, self.source, self.timeline.current, self.generation
-        choice = self.controls.method_combo.current_choice()
+        dialog, gen = self.preview_dialog, self.generation
+        spec = PreviewSpec(self.source_path, self.source.info.fps, self.timeline.current, span, factor, self.controls.method_combo.current_choice())
         self._preview_job = self.jobs.start(
-            lambda report, cancel: render_preview(source, n, span, factor, choice, self.models, report, cancel),
+            lambda report, cancel: run_in_child(preview_clip, spec, report=report, cancel=cancel),
             "preview",
             progress=dialog.show_progress,
             succeeded=lambda result: dialog.show_result(result) if gen == self.generation else None,
@@ -769,7 +773,7 @@ class MainWindow(QMainWindow):
         self.export_dialog.prepare(
             self.source_path,
             self.source.info,
-            self.settings.get("imageFps", 12.0),
+            self.source.info.fps,
             self.timeline.export_range(),
             self.controls.method_combo.choices(),
             self.controls.method_combo.current_choice(),
@@ -779,7 +783,7 @@ class MainWindow(QMainWindow):
         self.export_dialog.raise_()
 
     def _start_export(self, spec: ExportJobSpec) -> Job:
-        return self.jobs.start(lambda report, cancel: export_in_child(spec, report, cancel), "export")
+        return self.jobs.start(lambda report, cancel: run_in_child(export_clip, spec, report=report, cancel=cancel), "export")
 
     def show_about(self) -> None:
         AboutDialog(self).exec()

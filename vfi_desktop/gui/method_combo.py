@@ -12,7 +12,7 @@ from ..api import METHODS
 from .tasks import MethodChoice
 
 METHOD_LABELS = {
-    "unet": "U-Net (neural, best)",
+    "unet": "U-Net (neural)",
     "flow": "Optical flow (classical)",
     "blend": "Cross-fade (blend)",
     "unet-direct": "U-Net direct (no flow input)",

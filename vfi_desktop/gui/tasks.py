@@ -7,6 +7,7 @@ Each takes the inputs it needs and returns a result object; the ones that take a
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -31,6 +32,17 @@ class MethodChoice:
     label: str
     method: str
     weights: Optional[str] = None
+
+
+def import_engine() -> None:
+    """Import torch now. Importing it holds the GIL for hundreds of milliseconds, so it happens
+    before the window shows; a worker doing it later would freeze a visible window. Inference in
+    the window's process leaves one core to the UI thread (idle OpenMP threads spin on theirs)."""
+    try:
+        import torch
+    except ImportError:  # the neural methods then report the problem when chosen
+        return
+    torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
 
 
 class InterpolatorCache:
@@ -173,6 +185,34 @@ def render_preview(
     return PreviewResult(frames, plan.fps, start, stop, plan.interpolated, time.perf_counter() - t0, choice.label)
 
 
+@dataclass
+class PreviewSpec:
+    source_path: Path
+    image_fps: float
+    center: int
+    span: int
+    factor: float
+    choice: MethodChoice
+
+
+PREVIEW_MAX_SIDE = 960  # the preview window is small; this keeps the frames sent back light
+
+
+def preview_clip(spec: PreviewSpec, report: Report, cancel: CancelToken) -> PreviewResult:
+    """`render_preview` with a decoder of its own (for a child process), frames at most
+    PREVIEW_MAX_SIDE px on their long side."""
+    import cv2
+
+    with open_source(spec.source_path, image_fps=spec.image_fps) as source:
+        result = render_preview(source, spec.center, spec.span, spec.factor, spec.choice, InterpolatorCache(), report, cancel)
+    h, w = result.frames[0].shape[:2]
+    scale = PREVIEW_MAX_SIDE / max(h, w)
+    if scale < 1:
+        size = (round(w * scale), round(h * scale))
+        result.frames = [cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in result.frames]
+    return result
+
+
 # -- thumbnails and export -----------------------------------------------------------------------
 
 
@@ -203,8 +243,8 @@ class ExportJobSpec:
     settings: ExportSettings = field(default_factory=ExportSettings)
 
 
-def run_export(spec: ExportJobSpec, cache: InterpolatorCache, report: Report, cancel: CancelToken) -> ExportResult:
-    """Export with a decoder of its own, so the viewer stays fluid while it runs."""
-    interp = cache.get(spec.choice)
+def export_clip(spec: ExportJobSpec, report: Report, cancel: CancelToken) -> ExportResult:
+    """Export with a decoder of its own (for a child process)."""
+    interp = InterpolatorCache().get(spec.choice)
     with open_source(spec.source_path, image_fps=spec.image_fps) as source:
         return export_video(source, spec.output, interp, spec.settings, progress=report, cancel=cancel)
