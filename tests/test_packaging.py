@@ -157,7 +157,7 @@ class Recorder:
 class Analysis(Recorder):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.pure, self.scripts = [], []
+        self.pure, self.scripts = [("vfi_desktop", str(PACKAGE / "__init__.py"), "PYMODULE")], []
         self.datas = [(Path(dest) / Path(src).name, src, "DATA") for src, dest in kwargs.get("datas", [])]
         self.datas = [(str(d).replace(os.sep, "/"), s, t) for d, s, t in self.datas]
         self.datas += [
@@ -249,6 +249,18 @@ def test_spec_refuses_cuda_libraries(tmp_path, monkeypatch):
 
     monkeypatch.setattr(Analysis, "__init__", with_cuda)
     with pytest.raises(SystemExit, match="CUDA"):
+        run_spec(tmp_path)
+
+
+def test_spec_refuses_a_package_from_another_tree(tmp_path, monkeypatch):
+    original = Analysis.__init__
+
+    def elsewhere(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        self.pure = [("vfi_desktop", str(tmp_path / "other" / "vfi_desktop" / "__init__.py"), "PYMODULE")]
+
+    monkeypatch.setattr(Analysis, "__init__", elsewhere)
+    with pytest.raises(SystemExit, match="came from"):
         run_spec(tmp_path)
 
 
