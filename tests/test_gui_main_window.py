@@ -14,7 +14,8 @@ from PySide6.QtWidgets import QComboBox, QSlider, QSpinBox, QToolButton
 from gui_fixtures import clip, dialogs, open_clip, settings_path, square_frame, window  # noqa: F401 - fixtures
 from vfi_desktop.core.metrics import psnr
 from vfi_desktop.core.video_io import open_source
-from vfi_desktop.gui.main_window import VIEW_MODES, MainWindow
+from vfi_desktop.gui.main_window import MainWindow
+from vfi_desktop.gui.view_modes import VIEW_MODES
 from vfi_desktop.gui.settings import AppSettings
 from vfi_desktop.paths import bundled_weights, resources_dir
 
@@ -211,6 +212,14 @@ def test_export_mp4_and_png(qtbot, window, clip, tmp_path):
     with open_source(tmp_path / "frames") as out:
         assert out.info.frame_count == 24  # 12 source frames, doubled
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no temp files left
+
+    # the PNG folder opens as an image sequence, at the image-folder rate (12 fps unless set)
+    dialog.close()
+    open_clip(qtbot, window, tmp_path / "frames")
+    assert window.status_labels["Frames"].text() == "24 frames" and window.status_labels["Fps"].text() == "12.000 fps"
+    with qtbot.waitSignal(window.source_opened, timeout=10_000):
+        window.set_image_fps(8)
+    assert window.status_labels["Fps"].text() == "8.000 fps"
 
 
 def test_cancel_export_leaves_nothing(qtbot, window, tmp_path):

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
     QFileDialog,
+    QInputDialog,
     QLabel,
     QMainWindow,
     QMenu,
@@ -25,7 +26,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.metrics import error_map
 from ..core.video_io import VIDEO_EXTENSIONS, FrameSource, open_source
 from ..paths import bundled_weights, resources_dir
 from .about_dialog import AboutDialog
@@ -51,25 +51,11 @@ from .tasks import (
     export_clip,
     preview_clip,
 )
-from .view_images import heat_map, onion_skin, wipe
+from .view_modes import VIEW_MODES, ViewState, compose, frames_needed
 from .viewer import Pane, Viewer, to_qimage
 from .workers import FrameFetcher, Job, JobPool
 
-# key, menu text, shortcut
-VIEW_MODES = (
-    ("single", "Single frame", "Ctrl+1"),
-    ("side", "Side by side", "Ctrl+2"),
-    ("wipe", "Wipe", "Ctrl+3"),
-    ("difference", "Difference map", "Ctrl+4"),
-    ("onion", "Onion skin", "Ctrl+5"),
-    ("check", "Check against real frame", "Ctrl+6"),
-)
 THUMBNAILS = 40
-
-
-def short_label(label: str) -> str:
-    """'Optical flow (classical)' -> 'Optical flow', for pane titles."""
-    return label.split(" (")[0]
 DEMO_CLIP = "demo.mp4"
 
 
@@ -140,6 +126,7 @@ class MainWindow(QMainWindow):
         self.open_action = a("&Open Video…", "Ctrl+O", "Open a video file", "open", self.open_dialog)
         self.open_folder_action = a("Open &Image Folder…", "Ctrl+Shift+O", "Open a folder of images (stop motion)", "folder-images", self.open_folder_dialog)
         self.open_demo_action = a("Open &Demo Clip", "", "Open the bundled demo clip", "", self.open_demo)
+        self.image_fps_action = a("Image Folder &Frame Rate…", "", "The frame rate image folders are played at", "", self.ask_image_fps)
         self.export_action = a("&Export…", "Ctrl+E", "Export a smoother video", "export", self.show_export)
         self.quit_action = a("&Quit", "Ctrl+Q", "Quit", "", self.close)
         self.interpolate_action = a("&Interpolate", "Ctrl+Return", "Make the in-between frame(s) of frame N and N+1", "interpolate", self.interpolate)
@@ -220,6 +207,7 @@ class MainWindow(QMainWindow):
         self.recent_menu.setObjectName("recentMenu")
         file_menu.addMenu(self.recent_menu)
         file_menu.addAction(self.open_demo_action)
+        file_menu.addAction(self.image_fps_action)
         file_menu.addSeparator()
         file_menu.addAction(self.export_action)
         file_menu.addSeparator()
@@ -352,6 +340,20 @@ class MainWindow(QMainWindow):
     def open_demo(self) -> None:
         self.open_path(resources_dir() / DEMO_CLIP)
 
+    def ask_image_fps(self) -> None:
+        fps, ok = QInputDialog.getDouble(
+            self, "Image folder frame rate", "Frames per second of image folders\n(stop motion is often 12)",
+            self.settings.get("imageFps", 12.0), 1.0, 120.0, 3,
+        )
+        if ok:
+            self.set_image_fps(fps)
+
+    def set_image_fps(self, fps: float) -> None:
+        """Remember the rate and reopen the current image folder at it."""
+        self.settings.set("imageFps", float(fps))
+        if self.source is not None and self.source.info.kind == "images":
+            self.open_path(self.source_path)
+
     def _last_folder(self) -> str:
         default = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.MoviesLocation)
         return self.settings.get("lastFolder", default)
@@ -475,8 +477,8 @@ class MainWindow(QMainWindow):
         self.refresh_view()
 
     def _needed_frames(self) -> list[int]:
-        n = self.timeline.current  # while playing, n+1 now is n at the next tick: from the cache
-        return {"single": [n], "onion": [n, n + 1, n - 1], "check": [n, n - 1, n + 1]}.get(self.view_mode, [n, n + 1])
+        # while playing, n+1 now is n at the next tick: it comes from the cache
+        return frames_needed(self.view_mode, self.timeline.current)
 
     def _request_frames(self) -> None:
         if self.source is not None:
@@ -522,61 +524,19 @@ class MainWindow(QMainWindow):
 
     def refresh_view(self) -> None:
         """Show the current mode with what is at hand; missing pieces show what to do next."""
-        self.viewer.set_panes(self._panes())
-
-    def _panes(self) -> list[Pane]:
         if self.source is None:
-            return [Pane("", placeholder="Open a video or a folder of images (Ctrl+O), or drop one here")]
-        n, mode, f = self.timeline.current, self.view_mode, self.frames.get
-        last = self.source.info.frame_count - 1
-        ib = self.inbetween if self.inbetween is not None and self.inbetween.index == n else None
-        press = "Press Interpolate (Ctrl+Return)"
-        if mode == "single":
-            return [Pane(f"Frame {n}", f(n), "Decoding…")]
-        if mode == "check":
-            return self._check_panes(n, last)
-        if n >= last:
-            return [Pane(f"Frame {n}", f(n), "Decoding…"), Pane("", None, "The last frame has no next frame to interpolate towards")]
-        if mode == "side":
-            label = short_label(ib.label) if ib else ""
-            middle = [Pane(f"t = {t:.2f} · {label}", img) for t, img in zip(ib.ts, ib.frames)] if ib else [Pane("In-between", None, press)]
-            return [Pane(f"Frame {n}", f(n), "Decoding…"), *middle, Pane(f"Frame {n + 1}", f(n + 1), "Decoding…")]
-        k = len(ib.frames) // 2 if ib else 0
-        if mode == "wipe":
-            if ib is None:
-                return [Pane("Wipe", None, press)]
-            split = self.wipe_slider.value() / 1000.0
-            title = f"◀ {short_label(ib.label)} | {short_label(ib.compare_label)} ▶   (t = {ib.ts[k]:.2f})"
-            return [Pane(title, wipe(ib.frames[k], ib.compare[k], split), split=split)]
-        if mode == "difference":
-            a, b = f(n), f(n + 1)
-            motion = Pane(f"|frame {n + 1} − frame {n}|", heat_map(error_map(b, a)) if a is not None and b is not None else None, "Decoding…")
-            if ib is None:
-                return [motion, Pane("|in-between − comparison|", None, press)]
-            title = f"|{short_label(ib.label)} − {short_label(ib.compare_label)}|"
-            return [motion, Pane(title, heat_map(error_map(ib.frames[k], ib.compare[k])))]
-        if mode == "onion":
-            if ib is not None and f(n) is not None and f(n + 1) is not None:
-                title = f"In-between t = {ib.ts[k]:.2f} over red: frame {n}, cyan: frame {n + 1}"
-                return [Pane(title, onion_skin(ib.frames[k], f(n), f(n + 1)))]
-            if f(n) is None:
-                return [Pane("Onion skin", None, "Decoding…")]
-            title = f"Frame {n} over red: frame {n - 1}, cyan: frame {n + 1}"
-            return [Pane(title, onion_skin(f(n), f(n - 1), f(n + 1) if n < last else None))]
-        return [Pane(f"Frame {n}", f(n))]
-
-    def _check_panes(self, n: int, last: int) -> list[Pane]:
-        if not 0 < n < last:
-            return [Pane(f"Frame {n}", self.frames.get(n), "Decoding…"), Pane("", None, "Checking needs a frame on both sides: pick a frame between the first and the last")]
-        c = self.check if self.check is not None and self.check.index == n else None
-        if c is None:
-            busy = "Predicting frame {} from {} and {}…".format(n, n - 1, n + 1)
-            return [Pane(f"Predicted frame {n}", None, busy), Pane(f"Real frame {n}", self.frames.get(n), "Decoding…"), Pane("Error", None, busy)]
-        return [
-            Pane(f"Predicted frame {n} · {short_label(c.label)}", c.predicted),
-            Pane(f"Real frame {n}", c.truth),
-            Pane(f"Error · PSNR {c.psnr:.2f} dB · SSIM {c.ssim:.4f}", heat_map(c.error)),
-        ]
+            self.viewer.set_panes([Pane("", placeholder="Open a video or a folder of images (Ctrl+O), or drop one here")])
+            return
+        n = self.timeline.current
+        state = ViewState(
+            n,
+            self.source.info.frame_count - 1,
+            self.frames,
+            self.inbetween if self.inbetween is not None and self.inbetween.index == n else None,
+            self.check if self.check is not None and self.check.index == n else None,
+            self.wipe_slider.value() / 1000.0,
+        )
+        self.viewer.set_panes(compose(self.view_mode, state))
 
     # ==============================================================================================
     # interpolation and checking
