@@ -401,7 +401,6 @@ class MainWindow(QMainWindow):
         self._on_frame_changed(0)
         if self.training_panel is not None:
             self.training_panel.set_current_source(str(path))
-        self._preload_model()
         self.source_opened.emit(str(path))
 
     def _on_open_failed(self, path: Path, message: str, serial: int) -> None:
