@@ -357,7 +357,7 @@ def test_self_test_passes_from_the_source_tree_without_the_excluded_modules():
     out = proc.stdout
     assert proc.returncode == 0, out + proc.stderr[-3000:]
     assert "self-test passed" in out
-    for check in ("gui", "icons", "open", "interpolate", "export", "train", "helper"):
+    for check in ("gui", "icons", "open", "interpolate", "export", "train", "child", "helper"):
         assert any(line.split()[:2] == [check, "ok"] for line in out.splitlines()), f"no '{check} ok' line in\n{out}"
     if (PACKAGE / "gui" / "main_window.py").exists():
         assert "main window shown" in out

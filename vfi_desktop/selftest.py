@@ -9,6 +9,7 @@ Runs headless (offscreen Qt) and checks, in order:
   interpolate  the bundled U-Net makes an in-between frame
   export       a 2x clip of the first 6 frames is written and, reopened, has the planned frame count
   train        one optimiser step of the training engine (a frozen app can break optimiser creation)
+  child        a spawned child process (how export and preview run) interpolates a pair
   helper       the app starts a second copy of itself as the training panel does (`train --help`)
 
 One line per check with its time; then `self-test passed` and exit status 0. On the first failure:
@@ -84,6 +85,7 @@ class SelfTest:
             ("interpolate", self.check_interpolate),
             ("export", self.check_export),
             ("train", self.check_train),
+            ("child", self.check_child_process),
             ("helper", self.check_helper_process),
         ]
         t_all = time.perf_counter()
@@ -267,6 +269,21 @@ class SelfTest:
             raise SelfTestFailure("train: the trained weights were not saved")
         return f"1 AdamW step on a {config.crop}px crop of {clip.name} ({config.arch}), loss {losses[0]:.4f}, weights saved"
 
+    def check_child_process(self) -> str:
+        """Export and preview run in a spawned child process (multiprocessing): in a bundle that
+        needs freeze_support() in the entry script and the bundle's own executable as the child."""
+        from .core.progress import CancelToken
+
+        try:
+            from .gui.child_process import run_in_child
+        except ImportError:
+            run_in_child = _run_in_spawned_child
+        reports: list = []
+        result = run_in_child(_interpolate_in_child, str(self.demo.info.path), report=reports.append, cancel=CancelToken())
+        if result.get("shape") != list(self.demo.read(0).shape) or not reports:
+            raise SelfTestFailure(f"child: unexpected answer {result} (progress reports: {len(reports)})")
+        return f"spawned child (pid {result['pid']}) interpolated a pair with {result['method']} in {result['ms']:.0f} ms"
+
     def check_helper_process(self) -> str:
         """The training panel runs training in a second copy of the app (`vfi-desktop train ...`):
         in a bundle that is the executable itself, which must answer as the command line."""
@@ -286,6 +303,55 @@ class SelfTest:
             tail = (proc.stdout + proc.stderr).strip().splitlines()[-1:] or ["no output"]
             raise SelfTestFailure(f"helper: '{' '.join(command[-3:])}' exited with {proc.returncode}: {tail[0]}")
         return f"'{Path(command[0]).name} {' '.join(command[1:])}' answers"
+
+
+def _interpolate_in_child(clip: str, report, cancel) -> dict:
+    """Runs in the child process: the bundled U-Net on the clip's first pair."""
+    from .api import load_interpolator
+    from .core.video_io import open_source
+
+    report("started")
+    with open_source(clip) as source:
+        a, b = source.read(0), source.read(1)
+    interp = load_interpolator("unet", device="cpu")
+    t0 = time.perf_counter()
+    mid = interp.interpolate(a, b, 0.5)
+    return {"pid": os.getpid(), "shape": list(mid.shape), "method": interp.describe(), "ms": (time.perf_counter() - t0) * 1000}
+
+
+def _child_main(function, args, conn) -> None:
+    try:
+        conn.send(("done", function(*args, report=lambda p: conn.send(("progress", p)), cancel=None)))
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+
+
+def _run_in_spawned_child(function, *args, report, cancel):
+    """Without the GUI package: the same spawn mechanism, minimal."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    receive, send = ctx.Pipe(duplex=False)
+    process = ctx.Process(target=_child_main, args=(function, args, send), daemon=True)
+    process.start()
+    send.close()
+    try:
+        while True:
+            if not receive.poll(120):
+                raise SelfTestFailure("child: no answer from the child process in 120 s")
+            kind, payload = receive.recv()
+            if kind == "progress":
+                report(payload)
+            elif kind == "done":
+                return payload
+            else:
+                raise SelfTestFailure(f"child: {payload}")
+    except EOFError:
+        raise SelfTestFailure(f"child: the child process died (exit code {process.exitcode})") from None
+    finally:
+        process.join(timeout=10)
+        if process.is_alive():
+            process.kill()
 
 
 def run_self_test(argv: Sequence[str]) -> int:
