@@ -281,6 +281,7 @@ class Trainer:
         if self.step == 0 or not self.history:
             self._validate()  # the starting point: the baseline line in the panel's chart
         running = None
+        interrupted = False
         # Build the next batch on a helper thread while this one trains (OpenCV/NumPy release the GIL).
         prefetch = ThreadPoolExecutor(max_workers=1, thread_name_prefix="batches")
 
@@ -321,18 +322,21 @@ class Trainer:
                 if cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0:
                     self.save_checkpoint()
                     self._emit("checkpoint")
-        except Cancelled:
+        except (Cancelled, KeyboardInterrupt) as exc:
             stopped_early = True
+            interrupted = isinstance(exc, KeyboardInterrupt)
         finally:
             prefetch.shutdown(wait=True, cancel_futures=True)
         # Keep the last good state: a stop or cancel is not a loss of work.
         if self.step != self._step0 and (not self.history or self.history[-1].get("val_psnr") is None):
-            if self.val is not None and not self.cancel.cancelled:
+            if self.val is not None and not self.cancel.cancelled and not interrupted:
                 self._validate()
         if self.val is None and self.out_path is not None and self.step != self._step0:
             self.best = {"psnr": None, "ssim": None, "step": self.step}
             self._save_best()
         self.save_checkpoint()
+        if interrupted:  # Ctrl+C: the checkpoint is safe; let the caller report the interruption
+            raise KeyboardInterrupt
         elapsed = self.elapsed_before + (time.perf_counter() - self._t0)
         self._emit("done", message="stopped" if stopped_early else "finished")
         return TrainResult(
