@@ -21,6 +21,7 @@ from pathlib import Path
 
 SHOWN = re.compile(r"main window shown ([0-9.]+) s after launch")
 OPENED = re.compile(r"demo clip open at ([0-9.]+) s")
+QT_UP = re.compile(r"Qt up for a splash at ([0-9.]+) s")
 
 
 def folder_size(path: Path) -> tuple[float, int]:
@@ -50,12 +51,13 @@ def run_once(exe: Path) -> dict:
     t0 = time.perf_counter()
     proc = subprocess.run([str(exe), "--self-test"], capture_output=True, text=True, env=env, cwd=tempfile.gettempdir(), timeout=600)
     wall = time.perf_counter() - t0
-    shown, opened = SHOWN.search(proc.stdout), OPENED.search(proc.stdout)
+    shown, opened, qt_up = SHOWN.search(proc.stdout), OPENED.search(proc.stdout), QT_UP.search(proc.stdout)
     return {
         "ok": proc.returncode == 0,
         "wall": wall,
         "shown": float(shown.group(1)) if shown else None,
         "opened": float(opened.group(1)) if opened else None,
+        "qt_up": float(qt_up.group(1)) if qt_up else None,
         "tail": (proc.stdout + proc.stderr)[-2000:],
     }
 
@@ -76,7 +78,10 @@ def main(argv: list[str] | None = None) -> int:
         failed |= bool(bad)
         shown = [r["shown"] for r in runs if r["shown"] is not None]
         opened = [r["opened"] for r in runs if r["opened"] is not None]
+        qt_up = [r["qt_up"] for r in runs if r["qt_up"] is not None]
         line = f"{bundle}: {mb:.0f} MiB in {files} files; self-test {len(runs) - len(bad)}/{len(runs)} passed"
+        if qt_up:
+            line += f"; Qt up (splash) after {statistics.median(qt_up):.2f} s"
         if shown:
             line += f"; main window shown after {statistics.median(shown):.2f} s (median of {len(shown)}, {min(shown):.2f}-{max(shown):.2f})"
         if opened:
