@@ -119,7 +119,8 @@ def test_a_few_training_steps_lower_the_loss(tmp_path):
 
     before = loss()
     trainer.run()
-    assert loss() < before * 0.9
+    # the loss is a mean log squared error: -0.1 is a 0.43 dB better fit
+    assert loss() < before - 0.1
 
 
 def test_checkpoint_resumes_exactly(tmp_path):
