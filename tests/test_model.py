@@ -149,6 +149,7 @@ def test_checkpoint_resumes_exactly(tmp_path):
         assert torch.allclose(a, b, atol=1e-6), k
 
 
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
 def test_checkpoint_from_a_stranger_is_refused(tmp_path):
     from vfi_desktop.model.train import load_checkpoint
 
