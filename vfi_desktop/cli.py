@@ -96,7 +96,7 @@ def cmd_pair(args: argparse.Namespace) -> int:
     mid = interp.interpolate(a, b, args.t)
     ms = (time.perf_counter() - t0) * 1000
     out = Path(args.output)
-    from .core.writers import atomic_output_path
+    from .core.files import atomic_output_path
 
     with atomic_output_path(out) as tmp:
         write_image(tmp, mid)

@@ -7,17 +7,17 @@ export never leaves a file that looks complete.
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import shutil
 from abc import ABC, abstractmethod
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Optional
 
 import numpy as np
 
 from .errors import VfiError
+from .files import check_writable_dir, io_error, temp_path
 from .video_io import write_image
 
 VIDEO_FORMATS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}
@@ -32,44 +32,6 @@ def output_kind(path: Path) -> str:
     if suffix in ("", ".png") or path.is_dir():
         return "png"
     raise VfiError(f"{path.name}: unsupported output type (use .mp4, .mov, .mkv, .gif, or a folder for PNGs)")
-
-
-def io_error(path: Path, exc: OSError) -> VfiError:
-    reason = "disk full" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
-    return VfiError(f"cannot write {path}: {reason}")
-
-
-def temp_path(final: Path) -> Path:
-    """A sibling name that no one mistakes for the result (and that keeps the suffix for muxers)."""
-    return final.with_name(f".{final.stem}.part{final.suffix}")
-
-
-@contextlib.contextmanager
-def atomic_output_path(final: Path) -> Iterator[Path]:
-    """Yield a temporary path next to `final`; rename to `final` only if the block succeeds."""
-    final = Path(final)
-    check_writable_dir(final.parent)
-    tmp = temp_path(final)
-    try:
-        yield tmp
-        os.replace(tmp, final)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise io_error(final, exc) from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def check_writable_dir(folder: Path) -> None:
-    folder = Path(folder) if str(folder) else Path(".")
-    if not folder.exists():
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise io_error(folder, exc) from None
-    if not os.access(folder, os.W_OK):
-        raise VfiError(f"cannot write to {folder}: permission denied")
 
 
 class FrameWriter(ABC):

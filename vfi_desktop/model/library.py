@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from ..core.errors import VfiError
+from ..core.files import atomic_output_path
 from .weights import read_metadata
 
 WEIGHTS_SUFFIX = ".safetensors"
@@ -148,14 +149,12 @@ class ModelLibrary:
         self.folder.mkdir(parents=True, exist_ok=True)
         # Card first: a weights file is what makes a model appear, so it always has its card.
         self._write_card(target, card)
-        tmp = target.with_name(target.name + ".part")
         try:
-            shutil.copyfile(weights, tmp)
-            os.replace(tmp, target)
-        except OSError as exc:
-            tmp.unlink(missing_ok=True)
+            with atomic_output_path(target) as tmp:
+                shutil.copyfile(weights, tmp)
+        except VfiError:
             target.with_suffix(CARD_SUFFIX).unlink(missing_ok=True)
-            raise VfiError(f"cannot save the model to {self.folder}: {exc.strerror or exc}") from None
+            raise
         return LibraryModel(card, target)
 
     def rename(self, old_name: str, new_name: str) -> LibraryModel:
@@ -200,14 +199,8 @@ class ModelLibrary:
             return ModelCard.from_weights_info(weights.stem, info), f"{path.name} is damaged: details from the weights file"
 
     def _write_card(self, weights: Path, card: ModelCard) -> None:
-        path = weights.with_suffix(CARD_SUFFIX)
-        tmp = path.with_name(path.name + ".part")
-        try:
+        with atomic_output_path(weights.with_suffix(CARD_SUFFIX)) as tmp:
             tmp.write_text(json.dumps(asdict(card), indent=2), encoding="utf-8")
-            os.replace(tmp, path)
-        except OSError as exc:
-            tmp.unlink(missing_ok=True)
-            raise VfiError(f"cannot write {path}: {exc.strerror or exc}") from None
 
     def _check_free(self, name: str) -> None:
         if any(m.name.lower() == name.lower() for m in self.list().models):

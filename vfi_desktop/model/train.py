@@ -8,7 +8,6 @@ a generator seeded by (seed, step), so a resumed run continues exactly as if nev
 from __future__ import annotations
 
 import math
-import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +19,7 @@ import numpy as np
 import torch
 
 from ..core.errors import Cancelled, VfiError
+from ..core.files import atomic_output_path
 from ..core.metrics import psnr, ssim
 from ..core.progress import CancelToken
 from .data import Clip, TripletSampler, model_inputs, sample_batch
@@ -128,17 +128,6 @@ class ValidationSet:
         return {"psnr": float(np.mean(ps)), "ssim": float(np.mean(ss))}
 
 
-def _atomic_torch_save(obj: dict, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    try:
-        torch.save(obj, tmp)
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise VfiError(f"cannot write checkpoint {path}: {exc.strerror or exc}") from None
-
-
 def load_checkpoint(path: str | Path) -> dict:
     """Safe load (weights_only=True): a checkpoint from a stranger cannot run code."""
     path = Path(path)
@@ -212,22 +201,23 @@ class Trainer:
     def save_checkpoint(self) -> None:
         if self.checkpoint_path is None:
             return
-        _atomic_torch_save(
-            {
-                "format": CHECKPOINT_FORMAT,
-                "arch": self.config.arch,
-                "model_config": config_dict_json(self.model),
-                "model": self.model.state_dict(),
-                "optimizer": self.optimizer.state_dict(),
-                "step": self.step,
-                "elapsed_s": self.elapsed_before + (time.perf_counter() - self._t0),
-                "history": self.history,
-                "best": self.best,
-                "start_psnr": self.start_psnr,
-                "train_config": {k: v for k, v in asdict(self.config).items() if v is not None},
-            },
-            self.checkpoint_path,
-        )
+        with atomic_output_path(self.checkpoint_path) as tmp:
+            torch.save(
+                {
+                    "format": CHECKPOINT_FORMAT,
+                    "arch": self.config.arch,
+                    "model_config": config_dict_json(self.model),
+                    "model": self.model.state_dict(),
+                    "optimizer": self.optimizer.state_dict(),
+                    "step": self.step,
+                    "elapsed_s": self.elapsed_before + (time.perf_counter() - self._t0),
+                    "history": self.history,
+                    "best": self.best,
+                    "start_psnr": self.start_psnr,
+                    "train_config": {k: v for k, v in asdict(self.config).items() if v is not None},
+                },
+                tmp,
+            )
 
     # -- the loop ----------------------------------------------------------------------------------
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from ..core.errors import VfiError
+from ..core.files import atomic_output_path
 from .network import ARCHITECTURES, build, config_dict
 
 FORMAT = "vfi-desktop/1"
@@ -20,7 +20,6 @@ def save_weights(model: torch.nn.Module, path: str | Path, info: dict[str, Any] 
     from safetensors.torch import save_file
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     metadata = {
         "format": FORMAT,
         "arch": model.arch,
@@ -28,13 +27,8 @@ def save_weights(model: torch.nn.Module, path: str | Path, info: dict[str, Any] 
         "info": json.dumps(info or {}),
     }
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
-    tmp = path.with_name(path.name + ".part")
-    try:
+    with atomic_output_path(path) as tmp:
         save_file(tensors, str(tmp), metadata=metadata)
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise VfiError(f"cannot write weights to {path}: {exc.strerror or exc}") from None
     return path
 
 
