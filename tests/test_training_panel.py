@@ -5,16 +5,15 @@ never stalls."""
 from __future__ import annotations
 
 import json
-import os
 import sys
-import threading
-import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
+
+from heartbeat import LIMIT_S, Heartbeat
 
 from vfi_desktop.api import load_interpolator
 from vfi_desktop.gui import training_panel as panel_module
@@ -25,7 +24,6 @@ from vfi_desktop.model.network import build
 from vfi_desktop.model.weights import save_weights
 from vfi_desktop.paths import bundled_weights
 
-HEARTBEAT_LIMIT_S = 0.100
 # Tiny but real: crop a multiple of 64, 2 patches, validation every few steps on 128x128 frames.
 TINY = TrainSettings(steps=5000, minutes=0.0, lr=1e-3, crop=64, batch=2, holdout=0.25, val_every=4, val_triplets=2, threads=1)
 
@@ -67,73 +65,6 @@ def panel(make_panel, tmp_path):
     return make_panel(tmp_path / "data")
 
 
-def _cpu_waits_s() -> dict[str, float]:
-    """Seconds each thread of this process has spent runnable but waiting for a CPU (Linux
-    schedstat; empty elsewhere)."""
-    waits = {}
-    try:
-        tids = os.listdir("/proc/self/task")
-    except OSError:
-        return waits
-    for tid in tids:
-        try:
-            with open(f"/proc/self/task/{tid}/schedstat") as f:
-                waits[tid] = int(f.read().split()[1]) / 1e9
-        except (OSError, IndexError, ValueError):
-            pass
-    return waits
-
-
-class Heartbeat:
-    """A 10 ms timer on the UI thread; the longest gap between ticks says how long the thread stalled.
-
-    On a loaded machine (this one trains a model beside the tests) the OS may keep any thread off
-    the CPU for 100 ms or more; that is not the window's doing. So the time the UI thread waited for
-    a CPU is taken out of each gap, and so is the longest such wait of another thread of ours (it
-    may have held the GIL meanwhile). Time spent busy, blocked, or holding the GIL still counts;
-    on an idle machine the figure is simply the longest gap.
-    """
-
-    def __init__(self) -> None:
-        self.timer = QTimer(interval=10)
-        self.timer.timeout.connect(self._tick)
-        self.ui_tid = str(threading.get_native_id())
-        self.last: tuple[float, dict[str, float]] | None = None
-        self.worst = 0.0  # own stall
-        self.worst_gap = 0.0  # raw gap, for the message
-
-    def _tick(self) -> None:
-        now, waits = time.perf_counter(), _cpu_waits_s()
-        if self.last is not None:
-            then, before = self.last
-            gap = now - then
-            waited = {tid: w - before.get(tid, w) for tid, w in waits.items()}
-            ui = waited.pop(self.ui_tid, 0.0)
-            external = min(gap, ui + max(waited.values(), default=0.0))
-            self.worst_gap = max(self.worst_gap, gap)
-            self.worst = max(self.worst, gap - external)
-        self.last = (now, waits)
-
-    def start(self) -> None:
-        self.last = (time.perf_counter(), _cpu_waits_s())
-        self.timer.start()
-
-    def stop(self) -> float:
-        self.timer.stop()
-        return self.worst
-
-    def describe(self) -> str:
-        return f"the UI thread stalled for {self.worst * 1000:.0f} ms (raw gap {self.worst_gap * 1000:.0f} ms)"
-
-
-def test_heartbeat_catches_a_blocked_ui_thread(qtbot):
-    heartbeat = Heartbeat()
-    heartbeat.start()
-    QTimer.singleShot(30, lambda: time.sleep(0.15))
-    qtbot.wait(300)
-    assert heartbeat.stop() > HEARTBEAT_LIMIT_S
-
-
 def test_train_stop_save_and_use(qtbot, make_panel, clip, tmp_path):
     """The whole flow under a heartbeat. Over the limit, it runs once more and fails only if it
     stalls again: on a loaded machine a thread can lose the CPU in ways the correction cannot see;
@@ -143,7 +74,7 @@ def test_train_stop_save_and_use(qtbot, make_panel, clip, tmp_path):
     for attempt in range(2):
         heartbeat = train_stop_save_and_use(qtbot, make_panel(tmp_path / f"data{attempt}"), clip)
         assert heartbeat.worst_gap < 1.0, heartbeat.describe()  # even a busy machine gives a CPU within 1 s
-        if heartbeat.worst < HEARTBEAT_LIMIT_S:
+        if heartbeat.worst_stall < LIMIT_S:
             return
         stalls.append(heartbeat.describe())
     pytest.fail("twice: " + "; ".join(stalls))

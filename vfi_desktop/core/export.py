@@ -23,7 +23,7 @@ from .methods.base import Interpolator
 from .progress import CancelToken, ProgressCallback, ProgressTracker
 from .scenes import ClipAnalysis, analyse_frames
 from .video_io import FrameSource
-from .writers import AudioClip, FrameWriter, open_writer, output_kind
+from .writers import AudioClip, open_writer, output_kind
 
 TIME_EPS = 1e-6
 
