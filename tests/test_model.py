@@ -173,3 +173,17 @@ def test_synthetic_motion_is_exact():
     mid = render([layer], 32, 0.5)
     shifted = np.roll(render([layer], 32, 0.0), 4, axis=1)
     assert np.abs(mid[:, 8:].astype(int) - shifted[:, 8:]).max() <= 1
+
+
+def test_staged_recipe_stop_after_and_init_from_checkpoint(tmp_path):
+    from vfi_desktop.model.data import Clip, TripletSampler
+    from vfi_desktop.model.train import TrainConfig, Trainer
+
+    sampler = TripletSampler([Clip("square", moving_square(8, 64, 64))], crop=64, max_gap=2)
+    first = Trainer(TrainConfig(steps=10, stop_after=2, batch_size=1, crop=64, val_every=0, loss="mse"), sampler, None, None, tmp_path / "s1.ckpt")
+    assert first.run().steps_done == 2
+    second = Trainer(TrainConfig(steps=1, batch_size=1, crop=64, val_every=0), sampler, None, tmp_path / "s2.safetensors", init_weights=tmp_path / "s1.ckpt")
+    for a, b in zip(first.model.state_dict().values(), second.model.state_dict().values()):
+        assert torch.equal(a, b)
+    second.run()
+    assert load_model(tmp_path / "s2.safetensors")[1]["info"]["init"] == "s1.ckpt"

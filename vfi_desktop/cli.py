@@ -141,6 +141,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         warmup_steps=min(200, max(1, args.steps // 10)),
         synthetic_fraction=args.synthetic if stills else 0.0,
         time_limit_s=args.minutes * 60 if args.minutes else None,
+        stop_after=args.stop_after,
+        loss=args.loss,
     )
     sampler = TripletSampler(clips, stills, crop=cfg.crop, synthetic_fraction=cfg.synthetic_fraction, max_gap=cfg.max_gap)
     val = ValidationSet.from_clips(val_clips, per_group=args.val_triplets) if val_clips else None
@@ -283,10 +285,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--data", nargs="+", required=True, help="clips or image folders to train on")
     sp.add_argument("--stills", nargs="*", help="folders of photos for synthetic motion")
     sp.add_argument("--val", nargs="*", help="held-out clips for validation (never trained on)")
-    sp.add_argument("--init", help="start from these weights (fine-tuning)")
+    sp.add_argument("--init", help="start from these weights (.safetensors) or a checkpoint's latest (.ckpt)")
     sp.add_argument("--arch", default="flow_unet", choices=["flow_unet", "direct_unet"])
     sp.add_argument("--steps", type=int, default=20000)
     sp.add_argument("--minutes", type=float, help="stop after this many minutes")
+    sp.add_argument("--stop-after", type=int, help="stop at this step, keeping the learning-rate schedule of --steps")
+    sp.add_argument("--loss", default="log_mse", choices=["log_mse", "mse"], help="main loss term (default log_mse)")
     sp.add_argument("--batch", type=int, default=8)
     sp.add_argument("--crop", type=int, default=256)
     sp.add_argument("--lr", type=float, default=3e-4)

@@ -46,6 +46,8 @@ class TrainConfig:
     synthetic_fraction: float = 0.3
     max_gap: int = 6
     time_limit_s: Optional[float] = None  # stop after this long (the training panel's "minutes")
+    stop_after: Optional[int] = None  # stop at this step, keeping the schedule of `steps` (staged recipes)
+    loss: str = "log_mse"  # see losses.interpolation_loss
 
     def lr_at(self, step: int) -> float:
         if step < self.warmup_steps:
@@ -168,9 +170,9 @@ class Trainer:
         self.info = dict(info or {})
         torch.manual_seed(config.seed)
         if init_weights is not None:
-            self.model, meta = load_model(init_weights)
-            if meta["arch"] != config.arch:
-                raise VfiError(f"--init holds a '{meta['arch']}' network but the run trains '{config.arch}'")
+            self.model, arch = _initial_model(Path(init_weights))
+            if arch != config.arch:
+                raise VfiError(f"--init holds a '{arch}' network but the run trains '{config.arch}'")
             self.info.setdefault("init", str(Path(init_weights).name))
         else:
             self.model = build(config.arch)
@@ -287,6 +289,9 @@ class Trainer:
                 if cfg.time_limit_s is not None and time.perf_counter() - self._t0 >= cfg.time_limit_s:
                     stopped_early = True
                     break
+                if cfg.stop_after is not None and self.step >= cfg.stop_after:
+                    stopped_early = True
+                    break
                 lr = cfg.lr_at(self.step)
                 for g in self.optimizer.param_groups:
                     g["lr"] = lr
@@ -294,7 +299,7 @@ class Trainer:
                 if self.step + 1 < cfg.steps:
                     upcoming = batch_for(self.step + 1)
                 out = self.model(**model_inputs(batch))
-                loss, _parts = interpolation_loss(out["pred"], batch["target"])
+                loss, _parts = interpolation_loss(out["pred"], batch["target"], cfg.loss)
                 if not torch.isfinite(loss):
                     raise VfiError(f"training diverged at step {self.step} (loss is {float(loss)}); lower the learning rate")
                 self.optimizer.zero_grad(set_to_none=True)
@@ -340,6 +345,17 @@ class Trainer:
             history=self.history,
             stopped_early=stopped_early,
         )
+
+
+def _initial_model(path: Path) -> tuple[torch.nn.Module, str]:
+    """Weights to start from: a .safetensors file, or a checkpoint's latest weights (staged recipes)."""
+    if path.suffix == ".ckpt":
+        ckpt = load_checkpoint(path)
+        model = build(ckpt["arch"], ckpt["model_config"])
+        model.load_state_dict(ckpt["model"])
+        return model, ckpt["arch"]
+    model, meta = load_model(path)
+    return model, meta["arch"]
 
 
 def config_dict_json(model: torch.nn.Module) -> dict:
