@@ -187,3 +187,43 @@ def test_staged_recipe_stop_after_and_init_from_checkpoint(tmp_path):
         assert torch.equal(a, b)
     second.run()
     assert load_model(tmp_path / "s2.safetensors")[1]["info"]["init"] == "s1.ckpt"
+
+
+def test_detail_branch_fast_path_equals_its_space_to_depth_definition():
+    import torch.nn.functional as F
+
+    torch.manual_seed(0)
+    model = FlowUNet(FlowUNetConfig(widths=(8, 8, 8, 8, 8), detail=12)).eval()
+    for p in model.detail.parameters():
+        p.data.normal_(0, 0.1)
+    w0, w1 = torch.rand(2, 3, 64, 128), torch.rand(2, 3, 64, 128)
+    feat = torch.rand(2, 8, 16, 32)
+    with torch.no_grad():
+        fast = model._detail(w0, w1, feat)
+        plain = model.detail[:-1](torch.cat([F.pixel_unshuffle(w0, 4), F.pixel_unshuffle(w1, 4), feat], 1))
+    assert fast.shape == plain.shape == (2, 4 * 16, 16, 32)
+    assert torch.allclose(fast, plain, atol=1e-5)
+
+
+def test_growing_a_detail_branch_keeps_the_trained_network_and_trains_it(tmp_path):
+    from vfi_desktop.model.data import Clip, TripletSampler
+    from vfi_desktop.model.train import TrainConfig, Trainer
+
+    torch.manual_seed(0)
+    base = FlowUNet(TINY)
+    save_weights(base, tmp_path / "base.safetensors")
+    sampler = TripletSampler([Clip("square", moving_square(8, 64, 64))], crop=64, max_gap=2)
+    cfg = TrainConfig(steps=3, batch_size=2, crop=64, val_every=0, model_config={"detail": 8}, lr=1e-3)
+    trainer = Trainer(cfg, sampler, None, tmp_path / "grown.safetensors", init_weights=tmp_path / "base.safetensors")
+    grown = trainer.model
+    assert grown.config.detail == 8
+    for name, tensor in base.state_dict().items():
+        assert torch.equal(tensor, grown.state_dict()[name])
+    frames = moving_square(3, 64, 64, step=4)
+    before = run_flow_unet(base, frames[0], frames[2], 0.5).astype(int)
+    assert np.abs(run_flow_unet(grown, frames[0], frames[2], 0.5).astype(int) - before).max() <= 2  # starts where base is
+    start = grown.detail[0].weight.detach().clone()
+    trainer.run()
+    assert not torch.equal(start, trainer.model.detail[0].weight)  # gradients reach the branch
+    loaded, meta = load_model(tmp_path / "grown.safetensors")
+    assert meta["config"]["detail"] == 8 and loaded.detail is not None

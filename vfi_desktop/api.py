@@ -30,6 +30,8 @@ def load_interpolator(method: str = "unet", weights: Optional[str | Path] = None
 
         return FlowInterpolator()
     if method in _ARCH_OF_METHOD:
+        import torch
+
         from .core.methods.neural import NeuralInterpolator
         from .model.weights import load_model
         from .paths import bundled_weights
@@ -38,6 +40,9 @@ def load_interpolator(method: str = "unet", weights: Optional[str | Path] = None
         if weights is None and not path.exists():
             raise VfiError(f"the bundled weights for '{method}' are missing ({path}); reinstall or pass --weights")
         model, meta = load_model(path, expect_arch=None if weights is not None else _ARCH_OF_METHOD[method])
+        # oneDNN's convolutions are quicker on channels-last tensors (the U-Net ~15%, the whole
+        # FlowUNet ~9% at 720p on this CPU); the outputs are the same to float rounding.
+        model = model.to(memory_format=torch.channels_last)
         name = method if weights is None else f"{method}:{path.stem}"
         return NeuralInterpolator(model, name=name, device=device, weights_path=path, meta=meta)
     raise VfiError(f"unknown method '{method}' (choose from {', '.join(METHODS)})")

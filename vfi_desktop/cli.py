@@ -111,6 +111,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .model.data import TripletSampler, load_clip, load_stills, split_held_out
     from .model.train import TrainConfig, Trainer, ValidationSet
 
+    if args.detail is not None and args.arch != "flow_unet":
+        raise VfiError("--detail applies to the flow_unet network only")
     if args.threads:
         torch.set_num_threads(args.threads)
     events = EventStream() if args.events else None
@@ -143,6 +145,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         time_limit_s=args.minutes * 60 if args.minutes else None,
         stop_after=args.stop_after,
         loss=args.loss,
+        model_config={"detail": args.detail} if args.detail is not None else None,
     )
     sampler = TripletSampler(clips, stills, crop=cfg.crop, synthetic_fraction=cfg.synthetic_fraction, max_gap=cfg.max_gap)
     val = ValidationSet.from_clips(val_clips, per_group=args.val_triplets) if val_clips else None
@@ -287,6 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--val", nargs="*", help="held-out clips for validation (never trained on)")
     sp.add_argument("--init", help="start from these weights (.safetensors) or a checkpoint's latest (.ckpt)")
     sp.add_argument("--arch", default="flow_unet", choices=["flow_unet", "direct_unet"])
+    sp.add_argument("--detail", type=int, help="flow_unet: width of the full-resolution detail branch (0: none)")
     sp.add_argument("--steps", type=int, default=20000)
     sp.add_argument("--minutes", type=float, help="stop after this many minutes")
     sp.add_argument("--stop-after", type=int, help="stop at this step, keeping the learning-rate schedule of --steps")

@@ -48,6 +48,8 @@ class TrainConfig:
     time_limit_s: Optional[float] = None  # stop after this long (the training panel's "minutes")
     stop_after: Optional[int] = None  # stop at this step, keeping the schedule of `steps` (staged recipes)
     loss: str = "log_mse"  # see losses.interpolation_loss
+    model_config: Optional[dict] = None  # network options, e.g. {"detail": 32}; grows --init weights
+
 
     def lr_at(self, step: int) -> float:
         if step < self.warmup_steps:
@@ -173,9 +175,11 @@ class Trainer:
             self.model, arch = _initial_model(Path(init_weights))
             if arch != config.arch:
                 raise VfiError(f"--init holds a '{arch}' network but the run trains '{config.arch}'")
+            if config.model_config:
+                self.model = _grown(self.model, arch, config.model_config)
             self.info.setdefault("init", str(Path(init_weights).name))
         else:
-            self.model = build(config.arch)
+            self.model = build(config.arch, config.model_config)
         self.model.train()
         self.with_motion = config.arch == "flow_unet"
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
@@ -356,6 +360,16 @@ def _initial_model(path: Path) -> tuple[torch.nn.Module, str]:
         return model, ckpt["arch"]
     model, meta = load_model(path)
     return model, meta["arch"]
+
+
+def _grown(model: torch.nn.Module, arch: str, overrides: dict) -> torch.nn.Module:
+    """The same network with options changed (e.g. a detail branch added): every tensor the two
+    share is copied, the new parts keep their near-zero start, so training begins where `model` is."""
+    grown = build(arch, {**config_dict(model), **overrides})
+    missing, unexpected = grown.load_state_dict(model.state_dict(), strict=False)
+    if unexpected:
+        raise VfiError(f"cannot change the network that way: {', '.join(unexpected[:3])} would be dropped")
+    return grown
 
 
 def config_dict_json(model: torch.nn.Module) -> dict:
