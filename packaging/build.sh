@@ -12,7 +12,7 @@
 #
 # The Python environment: $PYTHON if set, else .venv/bin/python of this checkout, else python3. It
 # needs the app's dependencies from constraints.txt (CPU torch) and PyInstaller (`pip install -e
-# ".[package]" -c constraints.txt`). On 2 cores a build takes about 5-10 minutes; it runs niced.
+# ".[package]" -c constraints.txt`). On 2 cores a build takes about 2-4 minutes; it runs niced.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
