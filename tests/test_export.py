@@ -146,6 +146,17 @@ def test_unwritable_folder(clip, tmp_path):
         export_video(src, locked / "x.mp4", load_interpolator("blend"), ExportSettings(factor=2))
 
 
+@pytest.mark.parametrize("name", ["x.mp4", "x.gif", "frames"])
+def test_output_under_a_file_is_a_clear_error(clip, tmp_path, name):
+    """A path whose 'folder' is a file (a typo, or a name clash) cannot be written by anyone,
+    root included: a one-line VfiError, no traceback from the clean-up, nothing left behind."""
+    (tmp_path / "notes.txt").write_text("the user's file")
+    with open_source(clip) as src, pytest.raises(VfiError, match="cannot write"):
+        export_video(src, tmp_path / "notes.txt" / name, load_interpolator("blend"), ExportSettings(factor=2))
+    assert (tmp_path / "notes.txt").read_text() == "the user's file"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
 def test_output_errors(clip, tmp_path):
     full = tmp_path / "full"
     full.mkdir()

@@ -31,15 +31,24 @@ def atomic_output_path(final: Path) -> Iterator[Path]:
         yield tmp
         os.replace(tmp, final)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        discard(tmp)
         raise io_error(final, exc) from None
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        discard(tmp)
         raise
+
+
+def discard(tmp: Path) -> None:
+    """Remove a temporary file if it is there; never raise: the error that led here is the one
+    to report."""
+    with contextlib.suppress(OSError):
+        tmp.unlink(missing_ok=True)
 
 
 def check_writable_dir(folder: Path) -> None:
     folder = Path(folder) if str(folder) else Path(".")
+    if folder.exists() and not folder.is_dir():
+        raise VfiError(f"cannot write to {folder}: it is a file, not a folder")
     if not folder.exists():
         try:
             folder.mkdir(parents=True, exist_ok=True)

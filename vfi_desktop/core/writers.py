@@ -17,7 +17,7 @@ from typing import Optional
 import numpy as np
 
 from .errors import VfiError
-from .files import check_writable_dir, io_error, temp_path
+from .files import check_writable_dir, discard, io_error, temp_path
 from .video_io import write_image
 
 VIDEO_FORMATS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}
@@ -121,7 +121,7 @@ class VideoWriter(FrameWriter):
     def abort(self) -> None:
         with contextlib.suppress(Exception):
             self.container.close()
-        self.tmp.unlink(missing_ok=True)
+        discard(self.tmp)
 
 
 class AudioClip:
@@ -278,7 +278,7 @@ class GifWriter(FrameWriter):
 
     def abort(self) -> None:
         self.images = []
-        self.tmp.unlink(missing_ok=True)
+        discard(self.tmp)
 
 
 def open_writer(path: Path, fps: float, quality: int = 18, audio: Optional[AudioClip] = None) -> FrameWriter:
