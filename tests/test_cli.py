@@ -42,6 +42,9 @@ def test_pair(tmp_path):
         (["interpolate", "{clip}", "-o", "o.mp4", "--factor", "2", "--weights", "{bad}"], "not a valid weights file"),
         (["interpolate", "{clip}", "-o", "o.mp4", "--factor", "2", "--range", "5"], "--range"),
         (["pair", "{bad}", "{bad}", "-o", "m.png"], "not a readable image"),
+        (["pair", "missing.png", "{bad}", "-o", "m.png"], "no such file"),
+        (["pair", "{bad}", "{bad}", "-o", "m.xyz"], "unsupported image type"),
+        (["interpolate", "{clip}", "-o", "{clip}", "--factor", "2"], "would replace the clip"),
     ],
 )
 def test_errors_are_one_line_with_status_2(clip, tmp_path, capsys, args, needle):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from pathlib import Path
 
 import av
 import numpy as np
@@ -155,6 +156,13 @@ def test_output_under_a_file_is_a_clear_error(clip, tmp_path, name):
         export_video(src, tmp_path / "notes.txt" / name, load_interpolator("blend"), ExportSettings(factor=2))
     assert (tmp_path / "notes.txt").read_text() == "the user's file"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_output_onto_the_input_is_refused(clip, tmp_path):
+    before = Path(clip).read_bytes()
+    with open_source(clip) as src, pytest.raises(VfiError, match="would replace"):
+        export_video(src, Path(clip), load_interpolator("blend"), ExportSettings(factor=2))
+    assert Path(clip).read_bytes() == before
 
 
 def test_output_errors(clip, tmp_path):

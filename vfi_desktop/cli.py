@@ -84,8 +84,9 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
 
 def cmd_pair(args: argparse.Namespace) -> int:
     from .api import load_interpolator
-    from .core.video_io import read_image, write_image
+    from .core.video_io import image_suffix, read_image, write_image
 
+    image_suffix(Path(args.output))  # an output we cannot write fails before any work
     a, b = read_image(Path(args.frame0)), read_image(Path(args.frame1))
     if a.shape != b.shape:
         raise VfiError(f"the images differ in size: {a.shape[1]}x{a.shape[0]} vs {b.shape[1]}x{b.shape[0]}")

@@ -9,6 +9,7 @@ slowest stage rather than their sum.
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 import time
@@ -188,6 +189,13 @@ def make_plan(source: FrameSource, settings: ExportSettings, cancel: Optional[Ca
 _STOP = object()
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
 def export_video(
     source: FrameSource,
     output: str | Path,
@@ -202,6 +210,8 @@ def export_video(
     output = Path(output)
     cancel = cancel or CancelToken()
     output_kind(output)  # reject unsupported outputs before any work
+    if _same_file(output, source.info.path):
+        raise VfiError(f"{output.name}: the output would replace the clip being read; choose another name")
     plan = plan or make_plan(source, settings, cancel)
     audio = None
     if settings.keep_audio and source.info.has_audio and output_kind(output) == "video":

@@ -192,7 +192,12 @@ def read_image(path: Path) -> np.ndarray:
     """Read any common still (8/16-bit, gray, alpha) as RGB uint8."""
     import cv2
 
-    data = np.fromfile(str(path), dtype=np.uint8)  # np.fromfile + imdecode: works with non-ASCII paths
+    try:
+        data = np.fromfile(str(path), dtype=np.uint8)  # np.fromfile + imdecode: works with non-ASCII paths
+    except FileNotFoundError:
+        raise VfiError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise VfiError(f"{path}: cannot read it ({exc.strerror or exc})") from None
     img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
     if img is None:
         raise VfiError(f"{path.name}: not a readable image")
@@ -201,11 +206,19 @@ def read_image(path: Path) -> np.ndarray:
     return to_rgb8(img)
 
 
+def image_suffix(path: Path) -> str:
+    """The image format a path asks for (PNG when it has no suffix); VfiError if we cannot write it."""
+    suffix = path.suffix.lower() or ".png"
+    if suffix not in IMAGE_EXTENSIONS:
+        raise VfiError(f"{path.name}: unsupported image type (use {', '.join(IMAGE_EXTENSIONS)})")
+    return suffix
+
+
 def write_image(path: Path, frame: np.ndarray) -> None:
     """Write an RGB frame; the format follows the suffix (PNG when there is none). OSError on I/O."""
     import cv2
 
-    suffix = path.suffix.lower() or ".png"
+    suffix = image_suffix(path)
     params = [cv2.IMWRITE_PNG_COMPRESSION, 3] if suffix == ".png" else []  # fast, still lossless
     ok, buf = cv2.imencode(suffix, np.ascontiguousarray(frame[:, :, ::-1]), params)
     if not ok:
