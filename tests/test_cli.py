@@ -45,12 +45,18 @@ def test_pair(tmp_path):
         (["pair", "missing.png", "{bad}", "-o", "m.png"], "no such file"),
         (["pair", "{bad}", "{bad}", "-o", "m.xyz"], "unsupported image type"),
         (["interpolate", "{clip}", "-o", "{clip}", "--factor", "2"], "would replace the clip"),
+        (["train", "--data", "{clip}", "--steps", "0", "--out", "{tmp}/w.safetensors"], "steps must be at least 1"),
+        (["train", "--data", "{clip}", "--crop", "100", "--out", "{tmp}/w.safetensors"], "multiple of 64"),
+        (["train", "--data", "{clip}", "--lr", "-1", "--out", "{tmp}/w.safetensors"], "learning rate"),
+        (["train", "--data", "{clip}", "--holdout", "-0.1", "--out", "{tmp}/w.safetensors"], "--holdout"),
+        (["train", "--data", "{clip}", "--minutes", "0", "--out", "{tmp}/w.safetensors"], "time limit"),
+        (["train", "--data", "{clip}", "--out", "{bad}/w.safetensors"], "not a folder"),
     ],
 )
 def test_errors_are_one_line_with_status_2(clip, tmp_path, capsys, args, needle):
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(b"garbage")
-    argv = [a.format(clip=clip, bad=bad) for a in args]
+    argv = [a.format(clip=clip, bad=bad, tmp=tmp_path) for a in args]
     assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("vfi-desktop: error:") and needle in err[-1]

@@ -227,3 +227,18 @@ def test_growing_a_detail_branch_keeps_the_trained_network_and_trains_it(tmp_pat
     assert not torch.equal(start, trainer.model.detail[0].weight)  # gradients reach the branch
     loaded, meta = load_model(tmp_path / "grown.safetensors")
     assert meta["config"]["detail"] == 8 and loaded.detail is not None
+
+
+def test_a_checkpoint_that_cannot_be_written_is_a_clear_error(tmp_path, monkeypatch):
+    from vfi_desktop.model.data import Clip, TripletSampler
+    from vfi_desktop.model.train import TrainConfig, Trainer
+
+    def refuse(*_a, **_k):
+        raise RuntimeError("[enforce fail at inline_container.cc:747] . open file failed with strerror: No space left on device")
+
+    sampler = TripletSampler([Clip("square", moving_square(8, 64, 64))], crop=64, max_gap=2)
+    trainer = Trainer(TrainConfig(steps=1, batch_size=1, crop=64, val_every=0), sampler, None, None, tmp_path / "run.ckpt")
+    monkeypatch.setattr(torch, "save", refuse)
+    with pytest.raises(VfiError, match="cannot write .*No space left on device"):
+        trainer.run()
+    assert list(tmp_path.iterdir()) == []  # no half-written checkpoint

@@ -112,6 +112,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .model.data import TripletSampler, load_clip, load_stills, split_held_out
     from .model.train import TrainConfig, Trainer, ValidationSet
 
+    if args.holdout is not None and not 0.0 < args.holdout < 1.0:
+        raise VfiError(f"--holdout is a fraction of each clip, between 0 and 1 (e.g. 0.2), got {args.holdout}")
     if args.detail is not None and args.arch != "flow_unet":
         raise VfiError("--detail applies to the flow_unet network only")
     if args.threads:
@@ -143,7 +145,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         val_every=args.val_every,
         warmup_steps=min(200, max(1, args.steps // 10)),
         synthetic_fraction=args.synthetic if stills else 0.0,
-        time_limit_s=args.minutes * 60 if args.minutes else None,
+        time_limit_s=args.minutes * 60 if args.minutes is not None else None,
         stop_after=args.stop_after,
         loss=args.loss,
         model_config={"detail": args.detail} if args.detail is not None else None,

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from ..core.errors import Cancelled, VfiError
-from ..core.files import atomic_output_path
+from ..core.files import atomic_output_path, check_writable_dir
 from ..core.metrics import psnr, ssim
 from ..core.progress import CancelToken
 from .data import Clip, TripletSampler, model_inputs, sample_batch
@@ -166,6 +166,9 @@ class Trainer:
         self.val = val
         self.out_path = Path(out_path) if out_path else None
         self.checkpoint_path = Path(checkpoint_path) if checkpoint_path else None
+        for target in (self.out_path, self.checkpoint_path):
+            if target is not None:
+                check_writable_dir(target.parent)  # fail now, not after minutes of training
         self.callback = callback
         self.cancel = cancel or CancelToken()
         self.paused = threading.Event()
@@ -180,6 +183,7 @@ class Trainer:
             self.info.setdefault("init", str(Path(init_weights).name))
         else:
             self.model = build(config.arch, config.model_config)
+        _check_config(config, self.model)
         self.model.train()
         self.with_motion = config.arch == "flow_unet"
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
@@ -208,22 +212,26 @@ class Trainer:
         if self.checkpoint_path is None:
             return
         with atomic_output_path(self.checkpoint_path) as tmp:
-            torch.save(
-                {
-                    "format": CHECKPOINT_FORMAT,
-                    "arch": self.config.arch,
-                    "model_config": config_dict_json(self.model),
-                    "model": self.model.state_dict(),
-                    "optimizer": self.optimizer.state_dict(),
-                    "step": self.step,
-                    "elapsed_s": self.elapsed_before + (time.perf_counter() - self._t0),
-                    "history": self.history,
-                    "best": self.best,
-                    "start_psnr": self.start_psnr,
-                    "train_config": {k: v for k, v in asdict(self.config).items() if v is not None},
-                },
-                tmp,
-            )
+            try:
+                torch.save(
+                    {
+                        "format": CHECKPOINT_FORMAT,
+                        "arch": self.config.arch,
+                        "model_config": config_dict_json(self.model),
+                        "model": self.model.state_dict(),
+                        "optimizer": self.optimizer.state_dict(),
+                        "step": self.step,
+                        "elapsed_s": self.elapsed_before + (time.perf_counter() - self._t0),
+                        "history": self.history,
+                        "best": self.best,
+                        "start_psnr": self.start_psnr,
+                        "train_config": {k: v for k, v in asdict(self.config).items() if v is not None},
+                    },
+                    tmp,
+                )
+            except RuntimeError as exc:  # torch reports a file it cannot open this way
+                reason = str(exc).split("strerror:")[-1].strip() if "strerror:" in str(exc) else "cannot open the file"
+                raise VfiError(f"cannot write {self.checkpoint_path}: {reason}") from None
 
     # -- the loop ----------------------------------------------------------------------------------
 
@@ -360,6 +368,23 @@ def _initial_model(path: Path) -> tuple[torch.nn.Module, str]:
         return model, ckpt["arch"]
     model, meta = load_model(path)
     return model, meta["arch"]
+
+
+def _check_config(cfg: TrainConfig, model: torch.nn.Module) -> None:
+    """Settings a user can get wrong, as one-line errors before any work (CLI and panel alike)."""
+    m = model.multiple
+    if cfg.steps < 1:
+        raise VfiError("the number of steps must be at least 1")
+    if cfg.batch_size < 1:
+        raise VfiError("the batch size must be at least 1")
+    if not cfg.lr > 0:
+        raise VfiError(f"the learning rate must be above 0, got {cfg.lr}")
+    if cfg.crop < m or cfg.crop % m or cfg.crop > 1024:
+        raise VfiError(f"the crop size must be a multiple of {m} from {m} to 1024, got {cfg.crop}")
+    if not 0.0 <= cfg.synthetic_fraction <= 1.0:
+        raise VfiError(f"the synthetic share must lie between 0 and 1, got {cfg.synthetic_fraction}")
+    if cfg.time_limit_s is not None and cfg.time_limit_s <= 0:
+        raise VfiError("the time limit must be above 0 minutes")
 
 
 def _grown(model: torch.nn.Module, arch: str, overrides: dict) -> torch.nn.Module:

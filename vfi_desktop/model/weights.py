@@ -28,7 +28,10 @@ def save_weights(model: torch.nn.Module, path: str | Path, info: dict[str, Any] 
     }
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
     with atomic_output_path(path) as tmp:
-        save_file(tensors, str(tmp), metadata=metadata)
+        try:
+            save_file(tensors, str(tmp), metadata=metadata)
+        except Exception as exc:  # noqa: BLE001 - safetensors wraps I/O errors in its own type
+            raise VfiError(f"cannot write {path}: {str(exc).splitlines()[0][:160]}") from None
     return path
 
 
