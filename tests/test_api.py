@@ -104,3 +104,14 @@ def test_large_frames_run_without_huge_memory():
     assert out.shape == a.shape
     assert grown_mb < 1500
     assert ssim(out, out) == pytest.approx(1.0)
+
+
+def test_a_device_that_is_not_there_is_a_clear_error():
+    import torch
+
+    with pytest.raises(VfiError, match="unknown device"):
+        load_interpolator("unet", device="tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(VfiError, match="no CUDA GPU"):
+            load_interpolator("unet", device="cuda")
+    assert load_interpolator("unet", device="cpu").device == "cpu"

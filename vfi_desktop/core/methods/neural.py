@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from .. import motion
+from ..errors import VfiError
 from .base import Interpolator
 
 
@@ -20,9 +21,18 @@ def motion_preset(height: int, width: int) -> str:
 
 
 def pick_device(device: str = "auto") -> torch.device:
+    """"auto": the GPU when torch sees one, else the CPU. A device asked for by name must exist."""
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        raise VfiError(f"unknown device '{device}' (use auto, cpu or cuda)") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise VfiError(f"device '{device}': this torch sees no CUDA GPU (use auto or cpu)")
+    if dev.type not in ("cpu", "cuda"):
+        raise VfiError(f"device '{device}' is not supported (use auto, cpu or cuda)")
+    return dev
 
 
 def pad_to_multiple(frame: np.ndarray, multiple: int) -> np.ndarray:
