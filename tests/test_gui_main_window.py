@@ -241,6 +241,21 @@ def test_cancel_export_leaves_nothing(qtbot, window, tmp_path):
     assert dialog.start_button.isEnabled()
 
 
+def test_export_onto_the_open_clip_is_refused(qtbot, window, clip, tmp_path, dialogs):
+    own = tmp_path / "mine.mp4"
+    own.write_bytes(clip.read_bytes())
+    open_clip(qtbot, window, own)
+    window.show_export()
+    dialog = window.export_dialog
+    dialog.method_combo.select_key("blend")
+    dialog.path_edit.setText(str(own))
+    with qtbot.waitSignal(dialog.export_failed, timeout=30_000) as sig:
+        dialog.start_button.click()
+    assert "would replace the clip being read" in sig.args[0]
+    assert dialog.status_label.text().startswith("Export failed:") and dialog.start_button.isEnabled()
+    assert own.read_bytes() == clip.read_bytes()
+
+
 def test_broken_file_shows_an_error_and_keeps_going(qtbot, window, clip, tmp_path, dialogs):
     broken = tmp_path / "broken.mp4"
     broken.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 20)
