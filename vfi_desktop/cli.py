@@ -234,12 +234,25 @@ def cmd_bench(args: argparse.Namespace) -> int:
         strides=args.strides,
         max_triplets=args.max_triplets,
         speed_repeats=args.repeats,
-        weights=dict(w.split("=", 1) for w in args.weights) if args.weights else {},
+        weights=parse_weight_overrides(args.weights or []),
         out=sys.stdout,
         json_path=args.json,
         threads=args.threads,
     )
     return 0
+
+
+def parse_weight_overrides(items: list[str]) -> dict[str, str]:
+    """`unet=my.safetensors` pairs of `bench --weights`."""
+    from .api import METHODS
+
+    out = {}
+    for item in items:
+        method, sep, path = item.partition("=")
+        if not sep or not path or method not in METHODS:
+            raise VfiError(f"--weights takes METHOD=FILE with METHOD one of {', '.join(METHODS)}, got '{item}'")
+        out[method] = path
+    return out
 
 
 def cmd_info(args: argparse.Namespace) -> int:

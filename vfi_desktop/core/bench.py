@@ -17,6 +17,7 @@ from typing import Optional, Sequence, TextIO
 import cv2
 import numpy as np
 
+from .errors import VfiError
 from .metrics import psnr, ssim
 from .scenes import analyse_frames
 from .video_io import open_source
@@ -107,12 +108,17 @@ def run_benchmark(
     torch.set_num_threads(threads)
     cv2.setNumThreads(threads)
     weights = weights or {}
+    if not strides or any(s < 1 for s in strides):
+        raise VfiError(f"strides must be 1 or more, got {' '.join(map(str, strides))}")
     interps = {m: load_interpolator(m, weights=weights.get(m), device="cpu") for m in methods}
     data = {}
     for clip in clips:
         frames = load_frames(clip)
         analysis = analyse_frames(frames, len(frames))
         data[Path(clip).name] = (frames, set(analysis.cuts))
+    for st in strides:
+        if not any(triplets(frames, st, cuts) for frames, cuts in data.values()):
+            raise VfiError(f"no clip has a triplet at stride {st} (it needs {2 * st + 1} frames in one shot)")
     results: dict = {"clips": list(data), "methods": {}, "threads": threads}
     print(f"vfi-desktop bench: {', '.join(f'{k} ({len(v[0])} frames)' for k, v in data.items())}; "
           f"{threads} CPU threads", file=out)
@@ -126,6 +132,9 @@ def run_benchmark(
                     pred = interp.interpolate(frames[i], frames[i + 2 * s], 0.5)
                     ps.append(psnr(pred, frames[i + s]))
                     ss.append(ssim(pred, frames[i + s]))
+                if not ps:  # too short for this stride: left out of the mean, shown with n=0
+                    r["per_clip"].setdefault(name, {})[f"s{s}"] = {"psnr": float("nan"), "ssim": float("nan"), "n": 0}
+                    continue
                 r["per_clip"].setdefault(name, {})[f"s{s}"] = {"psnr": float(np.mean(ps)), "ssim": float(np.mean(ss)), "n": len(ps)}
                 ps_all.append(np.mean(ps))
                 ss_all.append(np.mean(ss))
