@@ -145,3 +145,37 @@ def test_image_file_instead_of_folder(tmp_path):
     write_pngs(tmp_path / "f", moving_square(2, 16, 16))
     with pytest.raises(VfiError, match="folder"):
         open_source(tmp_path / "f" / "frame0.png")
+
+
+@pytest.mark.parametrize("suffix,codec", [(".webm", "libvpx-vp9"), (".mpg", "mpeg2video"), (".mov", "libx264")])
+def test_other_containers_read_exactly(tmp_path, suffix, codec):
+    frames = moving_square(30, step=2)
+    path = write_video(tmp_path / f"clip{suffix}", frames, fps=24, codec=codec, gop=10)
+    truth = sequential_decode(path)
+    with open_source(path, cache_mb=0) as src:
+        assert len(src) == len(truth) == 30 and src.info.fps == pytest.approx(24.0, rel=1e-3)
+        for i in (29, 3, 17, 0, 16):
+            assert np.array_equal(src.read(i), truth[i])
+
+
+def test_a_phone_clip_filmed_upright_is_read_upright(tmp_path):
+    """Phones store portrait video as landscape pictures plus a display rotation. PyAV cannot
+    write one, so the test sets the rotation in the mp4 track header (tkhd) itself."""
+    import struct
+
+    frames = moving_square(12, 64, 96, step=2)
+    frames = [f.copy() for f in frames]
+    for f in frames:
+        f[:4, :4] = (0, 255, 0)  # a marker in the stored top-left corner
+    path = write_video(tmp_path / "phone.mp4", frames, fps=30)
+    data = bytearray(path.read_bytes())
+    identity = struct.pack(">9i", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
+    at = data.find(identity, data.find(b"tkhd"))
+    assert at > 0
+    data[at : at + 36] = struct.pack(">9i", 0, 0x10000, 0, -0x10000, 0, 0, 0, 0, 0x40000000)  # 90 deg clockwise
+    path.write_bytes(bytes(data))
+    with open_source(path) as src:
+        assert (src.info.width, src.info.height) == (64, 96)
+        frame = src.read(5)
+    assert frame.shape == (96, 64, 3)
+    assert frame[1, 62, 1] > 200 and frame[1, 1, 1] < 100  # the marker is now top-right
