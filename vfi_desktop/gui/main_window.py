@@ -543,6 +543,8 @@ class MainWindow(QMainWindow):
     def interpolate(self) -> None:
         """Make the in-between(s) of the current frame and the next in a worker; newest request wins."""
         if self.source is None or self.timeline.current >= self.source.info.frame_count - 1:
+            if self.source is not None:  # said beside the button too, where the user is looking
+                self.controls.time_label.setText("The last frame has no next frame: step back one to interpolate.")
             self.statusBar().showMessage("Pick a frame that has a next frame to interpolate towards", 5000)
             return
         if self._interp_job is not None and self._interp_job.running:

@@ -1,0 +1,45 @@
+"""The main window at the edges a user reaches: the last and the first frame, a folder of photos
+that do not match."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt
+
+from gui_fixtures import clip, dialogs, open_clip, settings_path, window  # noqa: F401 - fixtures
+from vfi_desktop.core.video_io import write_image
+
+
+def test_interpolate_at_the_last_frame_and_check_at_the_first_say_why_not(qtbot, window, clip, dialogs):
+    open_clip(qtbot, window, clip)
+    window.controls.method_combo.select_key("blend")
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    qtbot.keyClick(window, Qt.Key.Key_End)
+    assert window.current_frame == 23
+    window.interpolate_action.trigger()
+    assert "last frame has no next frame" in window.controls.time_label.text()
+    assert window.inbetween is None and window._interp_job is None  # nothing started
+    qtbot.keyClick(window, Qt.Key.Key_Home)
+    window.set_view_mode("check")
+    assert window.check is None and "neighbours on both sides" in window.controls.check_label.text()
+    # one step in, both work
+    qtbot.keyClick(window, Qt.Key.Key_Right)
+    qtbot.waitUntil(lambda: window.check is not None and window.check.index == 1, timeout=20_000)
+    window.timeline.set_current(22)
+    with qtbot.waitSignal(window.interpolated, timeout=20_000) as sig:
+        window.interpolate_action.trigger()
+    assert sig.args[0].index == 22
+    assert not dialogs, dialogs
+
+
+def test_photos_of_different_sizes_are_reported(qtbot, window, tmp_path, dialogs):
+    folder = tmp_path / "shots"
+    folder.mkdir()
+    write_image(folder / "a1.png", np.zeros((40, 60, 3), np.uint8))
+    write_image(folder / "a2.png", np.zeros((50, 60, 3), np.uint8))
+    with qtbot.waitSignal(window.open_failed, timeout=10_000) as sig:
+        window.open_path(folder)
+    assert "differ in size" in sig.args[0] and "a2.png" in sig.args[0]
+    assert dialogs == [("Cannot open shots", sig.args[0])]
+    assert window.source is None
