@@ -105,7 +105,8 @@ def test_scene_cut_is_never_morphed(tmp_path):
     from vfi_desktop.core.video_io import read_image
 
     made = [read_image(p) for p in sorted(out.iterdir())]
-    assert result.cuts == 1
+    assert result.cuts == 1 and result.cut_frames == 1
+    assert "1 scene cut kept sharp (1 frame repeated there)" in result.summary()
     assert np.array_equal(made[11], a[5]) or np.array_equal(made[11], b[0])  # the frame at the cut is a real one
     assert np.array_equal(made[10], a[5]) and np.array_equal(made[12], b[0])
 
@@ -174,6 +175,8 @@ def test_output_errors(clip, tmp_path):
             export_video(src, full, load_interpolator("blend"), ExportSettings(factor=2))
         with pytest.raises(VfiError, match="unsupported output"):
             export_video(src, tmp_path / "x.doc", load_interpolator("blend"), ExportSettings(factor=2))
+        with pytest.raises(VfiError, match="GIF cannot play faster than 50 fps"):
+            export_video(src, tmp_path / "fast.gif", load_interpolator("blend"), ExportSettings(fps=60))
         with pytest.raises(VfiError, match="either a factor"):
             export_video(src, tmp_path / "y.mp4", load_interpolator("blend"), ExportSettings())
     assert (full / "keep.txt").exists()

@@ -31,7 +31,7 @@ def test_cut_repeats_the_nearest_frame():
     plan = plan_retime(cfr(6, 10), 10, 40, 0, 6, cuts=[2])
     around = [f for f in plan.frames if {f.a, f.b} & {2, 3}]
     assert all(not (f.a == 2 and f.b == 3) for f in around)  # never morph from shot 1 into shot 2
-    assert plan.cuts_hit == 3
+    assert plan.cuts_hit == 3 and plan.cuts_crossed == 1  # three output frames, one cut
     assert [f.a for f in plan.frames[8:12]] == [2, 2, 3, 3]  # t < 0.5 -> frame 2, t >= 0.5 -> frame 3
 
 

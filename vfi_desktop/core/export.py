@@ -24,7 +24,7 @@ from .methods.base import Interpolator
 from .progress import CancelToken, ProgressCallback, ProgressTracker
 from .scenes import ClipAnalysis, analyse_frames
 from .video_io import FrameSource
-from .writers import AudioClip, open_writer, output_kind
+from .writers import AudioClip, GifWriter, open_writer, output_kind
 
 TIME_EPS = 1e-6
 
@@ -70,6 +70,7 @@ class RetimePlan:
     kept: list[int]  # source frames used (held repeats removed)
     cuts_hit: int  # output frames where a cut forced a repeat
     source_frames: int  # frames in the range, before held repeats were removed
+    cuts_crossed: int = 0  # distinct scene cuts those repeats are at
 
     @property
     def held_dropped(self) -> int:
@@ -110,6 +111,7 @@ def plan_retime(
     cut_set = set(cuts)
     frames: list[OutputFrame] = []
     cuts_hit = 0
+    crossed: set[int] = set()
     for k in range(n_out):
         tau = start_s + k / out_fps
         j = int(np.searchsorted(times, tau + TIME_EPS, side="right")) - 1
@@ -125,11 +127,12 @@ def plan_retime(
             frames.append(OutputFrame(b, b, 0.0))
         elif any(c in cut_set for c in range(a, b)):
             cuts_hit += 1
+            crossed.add(a)
             nearest = a if t < 0.5 else b
             frames.append(OutputFrame(nearest, nearest, 0.0))
         else:
             frames.append(OutputFrame(a, b, float(t)))
-    return RetimePlan(frames, out_fps, start_s, duration, kept, cuts_hit, stop - start)
+    return RetimePlan(frames, out_fps, start_s, duration, kept, cuts_hit, stop - start, cuts_crossed=len(crossed))
 
 
 @dataclass
@@ -139,10 +142,11 @@ class ExportResult:
     fps: float
     duration_s: float
     interpolated: int
-    cuts: int
+    cuts: int  # scene cuts in the output, each kept sharp
     held_dropped: int
     audio: bool
     elapsed_s: float
+    cut_frames: int = 0  # output frames that repeat a real frame at those cuts
     extra: dict = field(default_factory=dict)
 
     def summary(self) -> str:
@@ -151,7 +155,10 @@ class ExportResult:
             f"{self.interpolated} interpolated",
         ]
         if self.cuts:
-            parts.append(f"{self.cuts} scene cuts kept sharp")
+            parts.append(
+                f"{self.cuts} scene cut{'s' if self.cuts > 1 else ''} kept sharp "
+                f"({self.cut_frames} frame{'s' if self.cut_frames > 1 else ''} repeated there)"
+            )
         if self.held_dropped:
             parts.append(f"{self.held_dropped} held frames removed")
         parts.append("audio kept" if self.audio else "no audio")
@@ -213,6 +220,9 @@ def export_video(
     if _same_file(output, source.info.path):
         raise VfiError(f"{output.name}: the output would replace the clip being read; choose another name")
     plan = plan or make_plan(source, settings, cancel)
+    if output_kind(output) == "gif" and plan.fps > GifWriter.MAX_FPS + 1e-6:
+        raise VfiError(f"a GIF cannot play faster than {GifWriter.MAX_FPS:g} fps (this export is {plan.fps:g} fps): "
+                       "lower the rate, or export mp4")
     audio = None
     if settings.keep_audio and source.info.has_audio and output_kind(output) == "video":
         audio = AudioClip(source.info.path, plan.start_s, plan.start_s + plan.duration_s)
@@ -278,7 +288,8 @@ def export_video(
         fps=plan.fps,
         duration_s=writer.frames_written / plan.fps,
         interpolated=plan.interpolated,
-        cuts=plan.cuts_hit,
+        cuts=plan.cuts_crossed,
+        cut_frames=plan.cuts_hit,
         held_dropped=plan.held_dropped,
         audio=bool(getattr(writer, "audio_written", False)),
         elapsed_s=time.perf_counter() - t_start,

@@ -232,6 +232,7 @@ class GifWriter(FrameWriter):
     delays are dithered in time to keep the average rate right; 50 fps is the practical maximum."""
 
     MAX_SIDE = 800
+    MAX_FPS = 50.0  # delays are whole 1/100 s, and players treat shorter than 2/100 s as 1/10 s
 
     def __init__(self, path: Path, fps: float) -> None:
         super().__init__(path, fps)
