@@ -43,3 +43,20 @@ def test_photos_of_different_sizes_are_reported(qtbot, window, tmp_path, dialogs
     assert "differ in size" in sig.args[0] and "a2.png" in sig.args[0]
     assert dialogs == [("Cannot open shots", sig.args[0])]
     assert window.source is None
+
+
+def test_a_gif_too_fast_to_play_is_caught_before_starting(qtbot, window, clip, tmp_path):
+    open_clip(qtbot, window, clip)  # 12 fps
+    window.show_export()
+    dialog = window.export_dialog
+    dialog.format_combo.setCurrentIndex(dialog.format_combo.findData("gif"))
+    dialog.factor_radio.setChecked(True)
+    dialog.factor_spin.setValue(8.0)  # 96 fps
+    assert "a GIF plays at most 50 fps" in dialog.result_fps_label.text()
+    dialog.path_edit.setText(str(tmp_path / "fast.gif"))
+    dialog.start_button.click()
+    assert not dialog.running and dialog.job is None
+    assert dialog.status_label.text().startswith("A GIF plays at most 50 fps")
+    dialog.factor_spin.setValue(4.0)  # 48 fps: fine
+    assert "at most" not in dialog.result_fps_label.text()
+    assert not any(p.suffix == ".gif" for p in tmp_path.iterdir())

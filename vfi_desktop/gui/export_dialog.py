@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from ..core.export import ExportResult, ExportSettings
 from ..core.progress import Progress, format_eta
 from ..core.video_io import VideoInfo
+from ..core.writers import GifWriter
 from .method_combo import MethodCombo
 from .settings import AppSettings
 from .tasks import ExportJobSpec, MethodChoice
@@ -274,8 +275,14 @@ class ExportDialog(QDialog):
         fmt = self.format_combo.currentData()
         self.quality_spin.setEnabled(fmt == "mp4")
         if self.info is not None:
-            fps = self.info.fps * self.factor_spin.value() if by_factor else self.fps_spin.value()
-            self.result_fps_label.setText(f"{self.info.fps:.3f} fps → {fps:.3f} fps")
+            fps = self._result_fps()
+            too_fast = fmt == "gif" and fps > GifWriter.MAX_FPS
+            self.result_fps_label.setText(
+                f"{self.info.fps:.3f} fps → {fps:.3f} fps" + (f" (a GIF plays at most {GifWriter.MAX_FPS:g} fps)" if too_fast else "")
+            )
+
+    def _result_fps(self) -> float:
+        return self.info.fps * self.factor_spin.value() if self.factor_radio.isChecked() else self.fps_spin.value()
 
     def _browse(self) -> None:
         fmt = self.format_combo.currentData()
@@ -313,6 +320,9 @@ class ExportDialog(QDialog):
             self.status_label.setText("Choose where to save the export.")
             return
         output = output_for_format(Path(text).expanduser(), self.format_combo.currentData())
+        if self.format_combo.currentData() == "gif" and self._result_fps() > GifWriter.MAX_FPS:
+            self.status_label.setText(f"A GIF plays at most {GifWriter.MAX_FPS:g} fps: lower the rate, or export MP4.")
+            return
         if self.end_spin.value() <= self.start_spin.value():
             self.status_label.setText("The range needs at least two frames: 'to' must be after 'from'.")
             return
