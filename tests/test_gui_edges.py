@@ -7,6 +7,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 
 from gui_fixtures import clip, dialogs, open_clip, settings_path, window  # noqa: F401 - fixtures
+from synthetic import moving_square, write_video
 from vfi_desktop.core.video_io import write_image
 
 
@@ -60,3 +61,17 @@ def test_a_gif_too_fast_to_play_is_caught_before_starting(qtbot, window, clip, t
     dialog.factor_spin.setValue(4.0)  # 48 fps: fine
     assert "at most" not in dialog.result_fps_label.text()
     assert not any(p.suffix == ".gif" for p in tmp_path.iterdir())
+
+
+def test_a_clip_indexed_by_decoding_shows_progress_and_a_newer_open_wins(qtbot, window, clip, tmp_path):
+    avi = write_video(tmp_path / "bframes.avi", moving_square(400, 96, 128, step=1), fps=25, codec="libx264", gop=12, bframes=2)
+    messages = []
+    window.statusBar().messageChanged.connect(messages.append)
+    open_clip(qtbot, window, avi)
+    assert any("indexing frames" in m and "/ 400" in m for m in messages), messages
+    assert window.source.info.frame_count == 400
+    # a newer open replaces one still indexing
+    window.open_path(avi)
+    open_clip(qtbot, window, clip)
+    qtbot.wait(300)
+    assert window.source_path == clip

@@ -179,3 +179,19 @@ def test_a_phone_clip_filmed_upright_is_read_upright(tmp_path):
         frame = src.read(5)
     assert frame.shape == (96, 64, 3)
     assert frame[1, 62, 1] > 200 and frame[1, 1, 1] < 100  # the marker is now top-right
+
+
+def test_indexing_by_decoding_reports_progress_and_can_be_cancelled(tmp_path):
+    """H.264 with B-frames in AVI carries no usable timestamps: the reader decodes the clip once
+    to index it. That pass reports progress and stops on cancel (a long clip takes a while)."""
+    from vfi_desktop.core.errors import Cancelled
+    from vfi_desktop.core.progress import CancelToken
+
+    path = write_video(tmp_path / "bframes.avi", moving_square(120, step=1), fps=25, codec="libx264", gop=12, bframes=2)
+    seen = []
+    with open_source(path, progress=seen.append) as src:
+        assert len(src) == 120
+    assert seen and all(0 < p.done <= p.total == 120 for p in seen)
+    token = CancelToken()
+    with pytest.raises(Cancelled):
+        open_source(path, progress=lambda p: token.cancel(), cancel=token)

@@ -20,8 +20,9 @@ from typing import Iterator, Optional, Sequence
 
 import numpy as np
 
-from .errors import VfiError
+from .errors import Cancelled, VfiError
 from .frames import to_rgb8
+from .progress import CancelToken, ProgressCallback, ProgressTracker
 
 VIDEO_EXTENSIONS = (".mp4", ".m4v", ".avi", ".mov", ".mkv", ".webm", ".mpg", ".mpeg", ".gif", ".wmv", ".flv", ".ts")
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp")
@@ -240,7 +241,13 @@ class _FrameIndex:
 class VideoFileSource(FrameSource):
     PROBE_FRAMES = 48
 
-    def __init__(self, path: Path, cache_mb: int = 256) -> None:
+    def __init__(
+        self,
+        path: Path,
+        cache_mb: int = 256,
+        progress: Optional[ProgressCallback] = None,
+        cancel: Optional[CancelToken] = None,
+    ) -> None:
         super().__init__(cache_mb)
         import av
 
@@ -266,7 +273,11 @@ class VideoFileSource(FrameSource):
         self._rotation = 0
         self._decoder: Optional[Iterator] = None
         self._last_index = -10**9  # display index of the frame the decoder produced last
-        self._index = self._build_index()
+        try:
+            self._index = self._build_index(progress, cancel)
+        except Cancelled:
+            self._container.close()
+            raise
         n = len(self._index.keys)
         if n == 0:
             self._container.close()
@@ -311,8 +322,9 @@ class VideoFileSource(FrameSource):
             pass  # truncated: keep what was readable, the decode check below decides
         return packets
 
-    def _build_index(self) -> _FrameIndex:
-        """Trust container timestamps when the decoder confirms them; otherwise decode once."""
+    def _build_index(self, progress: Optional[ProgressCallback], cancel: Optional[CancelToken]) -> _FrameIndex:
+        """Trust container timestamps when the decoder confirms them; otherwise decode once (with
+        progress and cancel: on a long clip that pass takes a while)."""
         packets = self._packets()
         pts = [p for p, _ in packets]
         if packets and None not in pts and len(set(pts)) == len(pts):
@@ -322,7 +334,7 @@ class VideoFileSource(FrameSource):
             keyframes = sorted(rank[p] for p in keyframe_pts)
             if keyframes and keyframes[0] == 0 and self._decoder_agrees(order, keyframes):
                 return _FrameIndex(order, keyframes, self._times(order))
-        return self._index_by_decoding()
+        return self._index_by_decoding(ProgressTracker(len(packets), progress), cancel or CancelToken())
 
     def _decoder_agrees(self, order: list[int], keyframes: list[int]) -> bool:
         """Decode the head and the tail of the clip and compare with the packet-derived order."""
@@ -353,7 +365,7 @@ class VideoFileSource(FrameSource):
             return None
         return keys
 
-    def _index_by_decoding(self) -> _FrameIndex:
+    def _index_by_decoding(self, tracker: ProgressTracker, cancel: CancelToken) -> _FrameIndex:
         import av
 
         keys, keyframes = [], []
@@ -365,6 +377,9 @@ class VideoFileSource(FrameSource):
                 if frame.key_frame:
                     keyframes.append(len(keys))
                 keys.append(frame.pts)
+                if len(keys) % 16 == 0:
+                    cancel.raise_if_cancelled()
+                    tracker.update(min(len(keys), tracker.total), "indexing frames")
         except av.error.FFmpegError:
             pass  # a damaged tail: the frames before it stay usable
         if not keys:
@@ -479,8 +494,16 @@ def _ffmpeg_reason(exc: Exception) -> str:
 # ----------------------------------------------------------------------------------------------
 
 
-def open_source(path: str | Path, *, image_fps: float = DEFAULT_IMAGE_FPS, cache_mb: int = 256) -> FrameSource:
-    """Open a video file or a folder of images. Raises VfiError with a one-line reason."""
+def open_source(
+    path: str | Path,
+    *,
+    image_fps: float = DEFAULT_IMAGE_FPS,
+    cache_mb: int = 256,
+    progress: Optional[ProgressCallback] = None,
+    cancel: Optional[CancelToken] = None,
+) -> FrameSource:
+    """Open a video file or a folder of images. Raises VfiError with a one-line reason (Cancelled
+    if `cancel` fires while a clip with unreliable timestamps is indexed by decoding it)."""
     path = Path(path)
     if not path.exists():
         raise VfiError(f"{path}: no such file or folder")
@@ -490,4 +513,4 @@ def open_source(path: str | Path, *, image_fps: float = DEFAULT_IMAGE_FPS, cache
         raise VfiError(f"{path.name}: a single image; open the folder that holds the sequence instead")
     if path.stat().st_size == 0:
         raise VfiError(f"{path.name}: the file is empty")
-    return VideoFileSource(path, cache_mb=cache_mb)
+    return VideoFileSource(path, cache_mb=cache_mb, progress=progress, cancel=cancel)

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.progress import Progress, format_eta
 from ..core.video_io import VIDEO_EXTENSIONS, FrameSource, open_source
 from ..paths import bundled_weights, resources_dir
 from .about_dialog import AboutDialog
@@ -83,6 +84,7 @@ class MainWindow(QMainWindow):
         self.source_path: Optional[Path] = None
         self.generation = 0  # bumps with every opened clip; results of older clips are dropped
         self._open_serial = 0
+        self._open_job: Optional[Job] = None
         self.frames: OrderedDict[int, np.ndarray] = OrderedDict()
         self.inbetween: Optional[InterpolationResult] = None
         self.check: Optional[CheckResult] = None
@@ -363,14 +365,25 @@ class MainWindow(QMainWindow):
         path = Path(path)
         self._open_serial += 1
         serial = self._open_serial
+        if self._open_job is not None and self._open_job.running:
+            self._open_job.cancel()  # a clip still being indexed: the newer choice wins
         fps = self.settings.get("imageFps", 12.0)
         self.statusBar().showMessage(f"Opening {path.name}…")
-        return self.jobs.start(
-            lambda report, cancel: open_source(path, image_fps=fps),
+        self._open_job = self.jobs.start(
+            lambda report, cancel: open_source(path, image_fps=fps, progress=report, cancel=cancel),
             "open",
             succeeded=lambda source: self._on_opened(path, source, serial),
             failed=lambda message: self._on_open_failed(path, message, serial),
+            progress=lambda p: self._on_open_progress(path, p, serial),
         )
+        return self._open_job
+
+    def _on_open_progress(self, path: Path, p: Progress, serial: int) -> None:
+        """Clips without usable timestamps are decoded once to index them: say how far it is."""
+        if serial == self._open_serial:
+            self.statusBar().showMessage(
+                f"Opening {path.name}: indexing frames {p.done} / {p.total} · ETA {format_eta(p.eta_s)}"
+            )
 
     def _on_opened(self, path: Path, source: FrameSource, serial: int) -> None:
         if serial != self._open_serial:
