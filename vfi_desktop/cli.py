@@ -25,6 +25,7 @@ class ProgressBar:
         self.quiet = quiet
         self.tty = sys.stderr.isatty()
         self._last_plain = -1.0
+        self._line_open = False  # a terminal line drawn without its newline yet
 
     def __call__(self, p: Progress) -> None:
         if self.quiet:
@@ -38,12 +39,19 @@ class ProgressBar:
         )
         if self.tty:
             sys.stderr.write("\r" + line[:150].ljust(100))
-            if p.done >= p.total:
+            self._line_open = p.done < p.total
+            if not self._line_open:
                 sys.stderr.write("\n")
         elif p.done >= p.total or time.perf_counter() - self._last_plain > 5.0:
             self._last_plain = time.perf_counter()
             sys.stderr.write(line + "\n")
         sys.stderr.flush()
+
+    def finish(self) -> None:
+        """End the line of a job that stopped short of its estimated total."""
+        if self._line_open:
+            sys.stderr.write("\n")
+            self._line_open = False
 
 
 def _parse_range(text: Optional[str]) -> Optional[tuple[int, int]]:
@@ -63,7 +71,9 @@ def cmd_interpolate(args: argparse.Namespace) -> int:
 
     if (args.factor is None) == (args.fps is None):
         raise VfiError("give exactly one of --factor N or --fps F")
-    with open_source(args.input, image_fps=args.input_fps) as source:
+    opening = ProgressBar("indexing", args.quiet)  # only clips without usable timestamps need it
+    with open_source(args.input, image_fps=args.input_fps, progress=opening) as source:
+        opening.finish()
         if not args.quiet:
             print(f"{Path(args.input).name}: {source.info.describe()}", file=sys.stderr)
         interp = load_interpolator(args.method, weights=args.weights, device=args.device)
