@@ -50,7 +50,6 @@ class TrainConfig:
     loss: str = "log_mse"  # see losses.interpolation_loss
     model_config: Optional[dict] = None  # network options, e.g. {"detail": 32}; grows --init weights
 
-
     def lr_at(self, step: int) -> float:
         if step < self.warmup_steps:
             return self.lr * (step + 1) / self.warmup_steps
