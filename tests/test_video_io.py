@@ -195,3 +195,13 @@ def test_indexing_by_decoding_reports_progress_and_can_be_cancelled(tmp_path):
     token = CancelToken()
     with pytest.raises(Cancelled):
         open_source(path, progress=lambda p: token.cancel(), cancel=token)
+
+
+def test_an_unknown_video_codec_is_a_clear_error(tmp_path):
+    """A codec FFmpeg has no decoder for (here: an AVI whose FourCC names none) is one line."""
+    path = write_video(tmp_path / "clip.avi", moving_square(10), fps=25, codec="mpeg4", gop=5)
+    data = path.read_bytes()
+    assert data.count(b"FMP4") == 2  # stream header and bitmap header
+    (tmp_path / "unknown.avi").write_bytes(data.replace(b"FMP4", b"QQQQ"))
+    with pytest.raises(VfiError, match="unknown.avi: unsupported video codec"):
+        open_source(tmp_path / "unknown.avi")
