@@ -53,6 +53,7 @@ def test_pair(tmp_path):
         (["train", "--data", "{clip}", "--lr", "-1", "--out", "{tmp}/w.safetensors"], "learning rate"),
         (["train", "--data", "{clip}", "--holdout", "-0.1", "--out", "{tmp}/w.safetensors"], "--holdout"),
         (["train", "--data", "{clip}", "--minutes", "0", "--out", "{tmp}/w.safetensors"], "time limit"),
+        (["train", "--data", "{clip}", "--max-gap", "1", "--out", "{tmp}/w.safetensors"], "frame gap"),
         (["train", "--data", "{clip}", "--out", "{bad}/w.safetensors"], "not a folder"),
     ],
 )
@@ -96,3 +97,13 @@ def test_train_command_writes_weights(tmp_path, capsys):
     assert meta["arch"] == "flow_unet" and meta["info"]["holdout"] == 0.3
     assert (tmp_path / "w.ckpt").exists()
     assert "validation PSNR" in capsys.readouterr().err
+
+
+def test_fine_tuning_crops_a_small_clip_at_its_own_scale(tmp_path, capsys):
+    # 96 px frames, crop 192 asked: "adapt" trains on 64 px crops instead of enlarging the clip.
+    clip = write_video(tmp_path / "t.mp4", moving_square(10, 96, 128, step=3), fps=10)
+    out = tmp_path / "w.safetensors"
+    argv = ["train", "--data", str(clip), "--augment", "adapt", "--max-gap", "4", "--steps", "2", "--batch", "1", "--crop", "192", "--out", str(out)]
+    assert main(argv) == 0
+    assert "crop 192 is larger than the smallest clip (96 px): using 64" in capsys.readouterr().err
+    assert out.exists()

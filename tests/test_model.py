@@ -107,7 +107,7 @@ def test_a_few_training_steps_lower_the_loss(tmp_path):
 
     # Three 64x64 frames, no augmentation: every step sees the same triplet, so the loss must fall.
     frames = moving_square(3, 64, 64, step=4)
-    sampler = TripletSampler([Clip("square", frames)], crop=64, max_gap=2, augment=False)
+    sampler = TripletSampler([Clip("square", frames)], crop=64, max_gap=2, augment="none")
     cfg = TrainConfig(steps=25, batch_size=2, crop=64, lr=2e-3, warmup_steps=1, val_every=0, checkpoint_every=0, seed=3)
     torch.manual_seed(0)
     trainer = Trainer(cfg, sampler, None, None)
@@ -121,6 +121,36 @@ def test_a_few_training_steps_lower_the_loss(tmp_path):
     trainer.run()
     # the loss is a mean log squared error: -0.1 is a 0.43 dB better fit
     assert loss() < before - 0.1
+
+
+def test_adapt_samples_are_the_footage_itself_general_ones_are_not():
+    """Fine-tuning ("adapt") draws crops of the clip as it is, mirrored at most; the bundled
+    model's "general" augmentation changes colours and scale."""
+    import cv2
+
+    from vfi_desktop.model.data import Clip, TripletSampler
+
+    frames = [np.roll(texture(96, 128, seed=2), 3 * i, axis=1) for i in range(8)]
+    clip = Clip("pan", frames)
+
+    def found_in_clip(img: np.ndarray) -> bool:
+        h, w = img.shape[:2]
+        for f in frames:
+            for cand in (f, np.ascontiguousarray(f[:, ::-1])):
+                # the best match's place (float arithmetic), then an exact comparison there
+                _, _, (x, y), _ = cv2.minMaxLoc(cv2.matchTemplate(cand, img, cv2.TM_SQDIFF))
+                if np.array_equal(cand[y : y + h, x : x + w], img):
+                    return True
+        return False
+
+    rng = np.random.default_rng(0)
+    adapt = TripletSampler([clip], crop=64, max_gap=4, augment="adapt")
+    samples = [adapt.sample(rng) for _ in range(12)]
+    assert all(found_in_clip(s.target) and found_in_clip(s.frame0) for s in samples)
+    general = TripletSampler([clip], crop=64, max_gap=4, augment="general")
+    assert not all(found_in_clip(general.sample(rng).target) for _ in range(12))
+    with pytest.raises(VfiError, match="unknown augmentation"):
+        TripletSampler([clip], augment="bogus")
 
 
 def test_checkpoint_resumes_exactly(tmp_path):

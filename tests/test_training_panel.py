@@ -262,6 +262,7 @@ def test_train_command(monkeypatch, tmp_path):
     joined = " ".join(cmd)
     assert "--data a.mp4 b --holdout 0.25" in joined and "--crop 64" in joined and "--events" in joined
     assert "--minutes" not in cmd
+    assert "--augment adapt --max-gap 4" in joined  # fine-tuning keeps the user's footage as it is
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     assert train_command(TINY, ["a.mp4"], "i", "o", "c")[:2] == [sys.executable, "train"]
     args = json.dumps(cmd)  # plain strings only: QProcess takes them as they are

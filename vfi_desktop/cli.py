@@ -145,11 +145,19 @@ def cmd_train(args: argparse.Namespace) -> int:
     log(f"training on {', '.join(f'{c.name} ({len(c.frames)} frames)' for c in clips)}; {len(stills)} stills")
     if val_clips:
         log(f"validating on {', '.join(f'{c.name} ({len(c.frames)} frames)' for c in val_clips)}")
+    crop = args.crop
+    if args.augment == "adapt" and clips:
+        # Crops at the clip's own scale: a clip smaller than the crop would otherwise be enlarged.
+        smallest = min(min(c.frames[0].shape[:2]) for c in clips)
+        fits = max(64, smallest // 64 * 64)
+        if fits < crop:
+            log(f"crop {crop} is larger than the smallest clip ({smallest} px): using {fits}")
+            crop = fits
     cfg = TrainConfig(
         arch=args.arch,
         steps=args.steps,
         batch_size=args.batch,
-        crop=args.crop,
+        crop=crop,
         lr=args.lr,
         seed=args.seed,
         val_every=args.val_every,
@@ -159,8 +167,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         stop_after=args.stop_after,
         loss=args.loss,
         model_config={"detail": args.detail} if args.detail is not None else None,
+        max_gap=args.max_gap,
+        augment=args.augment,
     )
-    sampler = TripletSampler(clips, stills, crop=cfg.crop, synthetic_fraction=cfg.synthetic_fraction, max_gap=cfg.max_gap)
+    sampler = TripletSampler(
+        clips, stills, crop=cfg.crop, synthetic_fraction=cfg.synthetic_fraction, max_gap=cfg.max_gap, augment=cfg.augment
+    )
     val = ValidationSet.from_clips(val_clips, per_group=args.val_triplets) if val_clips else None
     checkpoint = Path(args.checkpoint) if args.checkpoint else Path(args.out).with_suffix(".ckpt")
     bar = ProgressBar("train", args.quiet or bool(events))
@@ -326,6 +338,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--lr", type=float, default=3e-4)
     sp.add_argument("--seed", type=int, default=0)
     sp.add_argument("--synthetic", type=float, default=0.3, help="share of synthetic samples from --stills")
+    sp.add_argument(
+        "--augment", default="general", choices=["general", "adapt"],
+        help="general: footage of every kind (default); adapt: fine-tuning on your own clips (keeps their look)",
+    )
+    sp.add_argument("--max-gap", type=int, default=6, help="largest frame gap of a training triplet (2..; default 6)")
     sp.add_argument("--val-every", type=int, default=500)
     sp.add_argument("--val-triplets", type=int, default=12, help="validation triplets per clip and stride")
     sp.add_argument("--holdout", type=float, help="hold out this last fraction of each --data clip for validation")

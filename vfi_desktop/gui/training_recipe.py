@@ -26,6 +26,10 @@ class TrainSettings:
     val_triplets: int = 6  # per clip and stride (1 and 2): more is steadier but slower
     threads: int = 0  # 0: all cores but one, so the window stays responsive
     seed: int = 0
+    # Fine-tuning learns the user's footage as it is (data.TripletSampler "adapt"), with the frame
+    # gaps the app interpolates across (2: a 2x export; 4: t = 1/4, 1/2, 3/4 and larger motion).
+    augment: str = "adapt"
+    max_gap: int = 4
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -73,6 +77,7 @@ def train_command(
         "--batch", str(settings.batch), "--crop", str(settings.crop), "--lr", f"{settings.lr:g}",
         "--val-every", str(settings.val_every), "--val-triplets", str(settings.val_triplets),
         "--seed", str(settings.seed), "--threads", str(n_threads),
+        "--augment", settings.augment, "--max-gap", str(settings.max_gap),
         "--out", str(out), "--checkpoint", str(checkpoint), "--events",
     ]
     return cmd

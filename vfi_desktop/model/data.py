@@ -1,9 +1,17 @@
 """Training triplets from clips, image folders and still photos.
 
 A triplet is (frame0, frame_t, frame1, t): inputs i and i+gap, target i+k, t = k/gap. Gaps of 2-6
-give larger motion and t other than 1/2. Augmentation: random crops, flips, temporal reversal
-(swap inputs, t -> 1-t), colour jitter, rescaling, and synthetic motion from stills for motion the
-clips lack. Triplets across scene cuts and static triplets are left out.
+give larger motion and t other than 1/2. Triplets across scene cuts and static triplets are left out.
+
+Augmentation (`augment`):
+- "general" (the bundled model): random crops, flips, 90-degree turns, temporal reversal (swap
+  inputs, t -> 1-t), colour jitter, channel shuffles, rescaling, and synthetic motion from stills
+  for motion the clips lack: footage of every kind.
+- "adapt" (fine-tuning on a user's own clips): left-right flips and temporal reversal only, crops at
+  the clip's own scale. Fine-tuning should learn this footage's look, orientation and motion; the
+  general variety dilutes that (on newtonscradle.gif: +0.57 dB held out in 5 min with "adapt",
+  see MODEL_CARD.md).
+- "none": crops only (tests).
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from ..core.video_io import IMAGE_EXTENSIONS, open_source, read_image
 from .inputs import classical_maps
 from .synthetic import synthetic_triplet
 
+AUGMENT_MODES = ("general", "adapt", "none")
 STATIC_LIMIT = 0.6  # mean |frame1 - frame0| (0..255) below which a triplet teaches nothing
 
 
@@ -104,8 +113,10 @@ class TripletSampler:
         crop: int = 256,
         synthetic_fraction: float = 0.3,
         max_gap: int = 6,
-        augment: bool = True,
+        augment: str = "general",
     ) -> None:
+        if augment not in AUGMENT_MODES:
+            raise VfiError(f"unknown augmentation '{augment}' (use {', '.join(AUGMENT_MODES)})")
         self.augment = augment
         self.clips = [c for c in clips if len(c.frames) >= 3]
         self.stills = list(stills)
@@ -124,8 +135,10 @@ class TripletSampler:
             s = self._synthetic(rng)
         else:
             s = self._from_clip(rng)
-        if self.augment:
+        if self.augment == "general":
             s = self._augment(s, rng)
+        elif self.augment == "adapt":
+            s = self._augment_light(s, rng)
         s.preset = "medium" if rng.random() < 0.5 else "fast"
         return s
 
@@ -167,7 +180,7 @@ class TripletSampler:
         h, w = shape
         largest = min(h, w)
         size = self.crop
-        if rng.random() < 0.3:
+        if self.augment == "general" and rng.random() < 0.3:
             size = int(self.crop * rng.uniform(1.0, 1.6))
         size = min(size, largest)
         y = int(rng.integers(0, h - size + 1))
@@ -191,6 +204,17 @@ class TripletSampler:
         if rng.random() < 0.3:  # channel order
             perm = rng.permutation(3)
             f0, ft, f1 = (a[..., perm] for a in (f0, ft, f1))
+        return Sample(*(np.ascontiguousarray(a) for a in (f0, ft, f1)), float(t))
+
+
+    @staticmethod
+    def _augment_light(s: Sample, rng: np.random.Generator) -> Sample:
+        """Changes the footage itself could show: its mirror image and its motion played backwards."""
+        f0, ft, f1, t = s.frame0, s.target, s.frame1, s.t
+        if rng.random() < 0.5:
+            f0, ft, f1 = (a[:, ::-1] for a in (f0, ft, f1))
+        if rng.random() < 0.5:
+            f0, f1, t = f1, f0, 1.0 - t
         return Sample(*(np.ascontiguousarray(a) for a in (f0, ft, f1)), float(t))
 
 

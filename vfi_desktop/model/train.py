@@ -45,6 +45,7 @@ class TrainConfig:
     checkpoint_every: int = 200
     synthetic_fraction: float = 0.3
     max_gap: int = 6
+    augment: str = "general"  # see data.TripletSampler: "adapt" for fine-tuning on the user's clips
     time_limit_s: Optional[float] = None  # stop after this long (the training panel's "minutes")
     stop_after: Optional[int] = None  # stop at this step, keeping the schedule of `steps` (staged recipes)
     loss: str = "log_mse"  # see losses.interpolation_loss
@@ -382,6 +383,8 @@ def _check_config(cfg: TrainConfig, model: torch.nn.Module) -> None:
         raise VfiError(f"the crop size must be a multiple of {m} from {m} to 1024, got {cfg.crop}")
     if not 0.0 <= cfg.synthetic_fraction <= 1.0:
         raise VfiError(f"the synthetic share must lie between 0 and 1, got {cfg.synthetic_fraction}")
+    if cfg.max_gap < 2:
+        raise VfiError(f"the largest frame gap must be at least 2 (a frame between two others), got {cfg.max_gap}")
     if cfg.time_limit_s is not None and cfg.time_limit_s <= 0:
         raise VfiError("the time limit must be above 0 minutes")
 
