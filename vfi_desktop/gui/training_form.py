@@ -40,7 +40,10 @@ class TrainingForm(QWidget):
         self.lr = QDoubleSpinBox(minimum=0.000001, maximum=0.01, decimals=6, singleStep=0.00005)
         self.lr.setToolTip("Learning rate. Lower is safer for fine-tuning; raise it if the held-out PSNR barely moves.")
         self.crop = QSpinBox(minimum=64, maximum=512, singleStep=64, suffix=" px")
-        self.crop.setToolTip("Side of the square training patches (a multiple of 64). Larger sees larger motion but is slower.")
+        self.crop.setToolTip(
+            "Side of the square training patches (a multiple of 64). Larger sees larger motion but is slower.\n"
+            "Patches are cut at the clip's own scale: a clip smaller than this trains on smaller patches."
+        )
         self.batch = QSpinBox(minimum=1, maximum=64)
         self.batch.setToolTip("Patches per step. Larger is steadier but each step takes longer.")
         self.holdout = QDoubleSpinBox(minimum=0.05, maximum=0.5, decimals=2, singleStep=0.05)
