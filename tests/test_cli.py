@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -99,7 +100,7 @@ def test_train_command_writes_weights(tmp_path, capsys):
     assert "validation PSNR" in capsys.readouterr().err
 
 
-def test_fine_tuning_crops_a_small_clip_at_its_own_scale(tmp_path, capsys):
+def test_fine_tuning_crops_a_small_clip_at_its_own_scale(tmp_path, capsys, monkeypatch):
     # 96 px frames, crop 192 asked: "adapt" trains on 64 px crops instead of enlarging the clip.
     clip = write_video(tmp_path / "t.mp4", moving_square(10, 96, 128, step=3), fps=10)
     out = tmp_path / "w.safetensors"
@@ -107,3 +108,9 @@ def test_fine_tuning_crops_a_small_clip_at_its_own_scale(tmp_path, capsys):
     assert main(argv) == 0
     assert "crop 192 is larger than the smallest clip (96 px): using 64" in capsys.readouterr().err
     assert out.exists()
+    # the panel's --events run gets the same news as an event (an empty stdin: the supervisor is
+    # gone at once, so the run stops cleanly right after it starts)
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    assert main(argv + ["--events"]) == 0
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    assert {"event": "note", "message": "crop 192 is larger than the smallest clip (96 px): using 64"} in events

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -191,6 +192,19 @@ def test_crash_keeps_best_weights(qtbot, panel, clip, monkeypatch):
     assert panel.continue_button.isEnabled() and panel.start_button.isEnabled()
     model = panel.save_result("after the crash")
     assert model.card.psnr_after == pytest.approx(30.5) and model.card.steps == 1
+
+
+def test_a_clip_smaller_than_the_crop_is_said_in_the_status_line(qtbot, panel, clip):
+    # 128 px frames, crop 192 asked: the trainer uses 128 px crops and the panel says so.
+    panel.add_clip(clip)
+    qtbot.waitUntil(lambda: bool(panel.ready_clips()), timeout=20000)
+    panel.form.set_settings(replace(TINY, crop=192, steps=400, val_every=200))
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.status_label.text().startswith("Training ("), timeout=60000)
+    assert "crop 192 is larger than the smallest clip (128 px): using 128" in panel.status_label.text()
+    with qtbot.waitSignal(panel.process.finished, timeout=30000):
+        qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
+    assert panel.status_label.text().startswith("Stopped")
 
 
 def test_user_error_from_training_is_one_line(qtbot, panel, clip, monkeypatch):

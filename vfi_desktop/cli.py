@@ -151,7 +151,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         smallest = min(min(c.frames[0].shape[:2]) for c in clips)
         fits = max(64, smallest // 64 * 64)
         if fits < crop:
-            log(f"crop {crop} is larger than the smallest clip ({smallest} px): using {fits}")
+            note = f"crop {crop} is larger than the smallest clip ({smallest} px): using {fits}"
+            events.note(note) if events else log(note)
             crop = fits
     cfg = TrainConfig(
         arch=args.arch,
@@ -216,6 +217,13 @@ class EventStream:
         import json
 
         sys.stdout.write(json.dumps({"event": e.kind, **{k: v for k, v in dataclasses.asdict(e).items() if k != "kind"}}) + "\n")
+        sys.stdout.flush()
+
+    def note(self, message: str) -> None:
+        """Something the user should know about the run (shown in the panel's status line)."""
+        import json
+
+        sys.stdout.write(json.dumps({"event": "note", "message": message}) + "\n")
         sys.stdout.flush()
 
     def result(self, r) -> None:

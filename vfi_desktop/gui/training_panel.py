@@ -64,6 +64,7 @@ class TrainingRun:
     start_psnr: Optional[float] = None
     best_psnr: Optional[float] = None
     best_step: int = 0
+    note: str = ""  # what the trainer said about its settings (e.g. a smaller crop for a small clip)
     result: Optional[dict] = None
     saved_as: Optional[str] = None
 
@@ -396,7 +397,10 @@ class TrainingPanel(QDockWidget):
                 run.best_psnr, run.best_step = value, run.step
             self.charts.add_psnr(run.step, value)
             if self.status_label.text().startswith("Starting"):
-                self.status_label.setText("Training…")
+                self.status_label.setText(f"Training ({run.note})…" if run.note else "Training…")
+        elif kind == "note" and ev.get("message"):
+            run.note = str(ev["message"])
+            self.status_label.setText(f"Starting ({run.note})…")
         elif kind == "result":
             run.result = ev
             run.start_psnr = ev.get("start_psnr", run.start_psnr)
