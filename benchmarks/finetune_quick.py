@@ -31,7 +31,7 @@ from vfi_desktop.core.methods.neural import NeuralInterpolator  # noqa: E402
 from vfi_desktop.core.metrics import psnr  # noqa: E402
 from vfi_desktop.gui.training_recipe import PRESETS, train_command  # noqa: E402
 from vfi_desktop.model.data import Clip, load_clip, split_held_out  # noqa: E402
-from vfi_desktop.model.train import _initial_model  # noqa: E402
+from vfi_desktop.model.train import initial_model  # noqa: E402
 from vfi_desktop.paths import bundled_weights  # noqa: E402
 
 STRIDES = (1, 2)  # as the engine's ValidationSet
@@ -54,7 +54,7 @@ def held_out_triplets(clip: Clip, per_group_used: int) -> tuple[list[tuple[int, 
 def evaluate(weights: Path, clip: Clip, triplets: list[tuple[int, int]]) -> float:
     """Mean PSNR of a .safetensors file, or of a checkpoint's latest weights (the last step)."""
     if weights.suffix == ".ckpt":
-        model, _arch = _initial_model(weights)
+        model, _arch = initial_model(weights)
         interp = NeuralInterpolator(model, name="unet", device="cpu")
     else:
         interp = load_interpolator("unet", weights=weights, device="cpu")

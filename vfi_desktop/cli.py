@@ -152,7 +152,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         fits = max(64, smallest // 64 * 64)
         if fits < crop:
             note = f"crop {crop} is larger than the smallest clip ({smallest} px): using {fits}"
-            events.note(note) if events else log(note)
+            if events:
+                events.note(note)
+            else:
+                log(note)
             crop = fits
     cfg = TrainConfig(
         arch=args.arch,

@@ -7,10 +7,11 @@ Augmentation (`augment`):
 - "general" (the bundled model): random crops, flips, 90-degree turns, temporal reversal (swap
   inputs, t -> 1-t), colour jitter, channel shuffles, rescaling, and synthetic motion from stills
   for motion the clips lack: footage of every kind.
-- "adapt" (fine-tuning on a user's own clips): left-right flips and temporal reversal only, crops at
-  the clip's own scale. Fine-tuning should learn this footage's look, orientation and motion; the
-  general variety dilutes that (on newtonscradle.gif: +0.57 dB held out in 5 min with "adapt",
-  see MODEL_CARD.md).
+- "adapt" (fine-tuning on a user's own clips): crops at the clip's own scale, left-right flips and
+  temporal reversal only. The scale is what matters: enlarged crops change the motion in pixels
+  that inference sees (newtonscradle.gif, Quick preset: +0.52 dB held out at its own scale, +0.25
+  with enlarged crops; MODEL_CARD.md item 14). One user's footage has one look, so colour and
+  orientation changes are left out (equal there).
 - "none": crops only (tests).
 """
 

@@ -175,7 +175,7 @@ class Trainer:
         self.info = dict(info or {})
         torch.manual_seed(config.seed)
         if init_weights is not None:
-            self.model, arch = _initial_model(Path(init_weights))
+            self.model, arch = initial_model(Path(init_weights))
             if arch != config.arch:
                 raise VfiError(f"--init holds a '{arch}' network but the run trains '{config.arch}'")
             if config.model_config:
@@ -359,7 +359,7 @@ class Trainer:
         )
 
 
-def _initial_model(path: Path) -> tuple[torch.nn.Module, str]:
+def initial_model(path: Path) -> tuple[torch.nn.Module, str]:
     """Weights to start from: a .safetensors file, or a checkpoint's latest weights (staged recipes)."""
     if path.suffix == ".ckpt":
         ckpt = load_checkpoint(path)
