@@ -3,7 +3,7 @@
     python benchmarks/finetune_quick.py ../shared/data/clips/newtonscradle.gif
 
 Runs exactly what the panel runs (the same `vfi-desktop train --events` command, built by
-training_recipe.train_command) on the first 80% of the clip, then measures the starting weights,
+core.finetune.train_command) on the first 80% of the clip, then measures the starting weights,
 the fine-tuned weights of the last step (no choice made on held-out frames: the unbiased figure)
 and the best step's weights (the ones the panel saves) on the held-out last 20% (time-based split:
 never trained on). The best step is picked on a few held-out triplets; where the clip has more,
@@ -27,9 +27,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from vfi_desktop.api import load_interpolator  # noqa: E402
+from vfi_desktop.core.finetune import PRESETS, train_command  # noqa: E402
 from vfi_desktop.core.methods.neural import NeuralInterpolator  # noqa: E402
 from vfi_desktop.core.metrics import psnr  # noqa: E402
-from vfi_desktop.gui.training_recipe import PRESETS, train_command  # noqa: E402
 from vfi_desktop.model.data import Clip, load_clip, split_held_out  # noqa: E402
 from vfi_desktop.model.train import initial_model  # noqa: E402
 from vfi_desktop.paths import bundled_weights  # noqa: E402
@@ -86,7 +86,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("clip")
     ap.add_argument("--init", default=str(bundled_weights("unet")), help="starting weights (default: bundled)")
-    ap.add_argument("--preset", default="Quick", choices=list(PRESETS))
+    ap.add_argument("--preset", default="quick", type=str.lower, choices=list(PRESETS))
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 2, help="torch threads for training (default: all)")
     ap.add_argument("--workdir", help="where the run's files go (default: a temporary folder)")
     ap.add_argument("--steps", type=int, help="override the preset (for a quick smoke run)")

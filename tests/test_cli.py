@@ -53,7 +53,7 @@ def test_pair(tmp_path):
         (["train", "--data", "{clip}", "--crop", "100", "--out", "{tmp}/w.safetensors"], "multiple of 64"),
         (["train", "--data", "{clip}", "--lr", "-1", "--out", "{tmp}/w.safetensors"], "learning rate"),
         (["train", "--data", "{clip}", "--holdout", "-0.1", "--out", "{tmp}/w.safetensors"], "--holdout"),
-        (["train", "--data", "{clip}", "--minutes", "0", "--out", "{tmp}/w.safetensors"], "time limit"),
+        (["train", "--data", "{clip}", "--minutes", "-1", "--out", "{tmp}/w.safetensors"], "time limit"),
         (["train", "--data", "{clip}", "--max-gap", "1", "--out", "{tmp}/w.safetensors"], "frame gap"),
         (["train", "--data", "{clip}", "--out", "{bad}/w.safetensors"], "not a folder"),
     ],
@@ -98,6 +98,40 @@ def test_train_command_writes_weights(tmp_path, capsys):
     assert meta["arch"] == "flow_unet" and meta["info"]["holdout"] == 0.3
     assert (tmp_path / "w.ckpt").exists()
     assert "validation PSNR" in capsys.readouterr().err
+
+
+def test_train_preset_fine_tunes_the_bundled_weights(tmp_path, capsys):
+    # the Quick preset (shortened by explicit options): held-out 20%, bundled start, adapt crops
+    clip = write_video(tmp_path / "t.mp4", moving_square(16, 96, 96, step=3), fps=10)
+    out = tmp_path / "w.safetensors"
+    argv = ["train", "--preset", "quick", "--data", str(clip), "--steps", "3", "--val-every", "2", "--val-triplets", "1", "--out", str(out)]
+    assert main(argv) == 0
+    from vfi_desktop.model.weights import read_metadata
+
+    info = read_metadata(out)["info"]
+    assert info["init"] == "unet.safetensors" and info["holdout"] == 0.2 and info["preset"] == "quick"
+    err = capsys.readouterr().err
+    assert "preset quick: --steps 3 --minutes 10 --lr 0.0003 --crop 192 --batch 4" in err
+    assert "crop 192 is larger than the smallest clip (96 px): using 64" in err  # --augment adapt
+    assert "validation PSNR" in err
+
+
+def test_unknown_preset_is_one_line_before_any_work(tmp_path, capsys):
+    # the clip does not exist: the preset is checked before anything is read
+    argv = ["train", "--preset", "fast", "--data", str(tmp_path / "missing.mp4"), "--out", str(tmp_path / "w.safetensors")]
+    assert main(argv) == 2
+    assert capsys.readouterr().err.strip().splitlines() == ["vfi-desktop: error: unknown preset 'fast': choose quick or thorough"]
+
+
+def test_train_help_says_options_override_the_preset(capsys):
+    from vfi_desktop.core.finetune import PRESETS
+
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
+    assert "--preset {quick,thorough}" in text and "Options given explicitly override the preset's values" in text
+    for settings in PRESETS.values():
+        assert settings.describe() in text
 
 
 def test_fine_tuning_crops_a_small_clip_at_its_own_scale(tmp_path, capsys, monkeypatch):

@@ -11,7 +11,7 @@ from vfi_desktop.gui.main_window import MainWindow
 from vfi_desktop.gui.settings import AppSettings
 from vfi_desktop.paths import bundled_weights
 
-panel_module = pytest.importorskip("vfi_desktop.gui.training_panel")
+panel_module = pytest.importorskip("vfi_desktop.gui.training.panel")
 
 
 def test_training_panel_is_docked_and_wired(qtbot, tmp_path, monkeypatch, clip, dialogs):

@@ -17,9 +17,9 @@ from PySide6.QtCore import Qt
 from heartbeat import LIMIT_S, Heartbeat
 
 from vfi_desktop.api import load_interpolator
-from vfi_desktop.gui import training_panel as panel_module
-from vfi_desktop.gui.training_panel import TrainingPanel
-from vfi_desktop.gui.training_recipe import TrainSettings, train_command
+from vfi_desktop.core.finetune import PRESETS, TrainSettings, base_command, default_threads, train_command
+from vfi_desktop.gui.training import panel as panel_module
+from vfi_desktop.gui.training.panel import TrainingPanel
 from vfi_desktop.model.library import ModelCard, ModelLibrary
 from vfi_desktop.model.network import build
 from vfi_desktop.model.weights import save_weights
@@ -274,10 +274,77 @@ def test_train_command(monkeypatch, tmp_path):
     cmd = train_command(TINY, ["a.mp4", "b"], "init.safetensors", tmp_path / "o.safetensors", tmp_path / "o.ckpt")
     assert cmd[:4] == [sys.executable, "-m", "vfi_desktop", "train"]
     joined = " ".join(cmd)
-    assert "--data a.mp4 b --holdout 0.25" in joined and "--crop 64" in joined and "--events" in joined
-    assert "--minutes" not in cmd
+    assert "--data a.mp4 b --init init.safetensors" in joined and "--holdout 0.25" in joined and "--crop 64" in joined
+    assert "--minutes 0 " in joined and cmd[-1] == "--events"  # 0: no time limit, said explicitly
     assert "--augment adapt --max-gap 4" in joined  # fine-tuning keeps the user's footage as it is
+    # what the command line makes of it is exactly the settings (every one given, so no default slips in)
+    from vfi_desktop.cli import build_parser, plan_training
+
+    assert plan_training(build_parser().parse_args(cmd[3:])).settings == TINY
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     assert train_command(TINY, ["a.mp4"], "i", "o", "c")[:2] == [sys.executable, "train"]
     args = json.dumps(cmd)  # plain strings only: QProcess takes them as they are
     assert "PosixPath" not in args
+
+
+# -- one recipe: the panel's presets are `vfi-desktop train --preset` ---------------------------------
+
+
+def plan_of(command: list[str]):
+    """What `vfi-desktop train` makes of a command line (the same parser and resolution it runs)."""
+    from vfi_desktop.cli import build_parser, plan_training
+
+    return plan_training(build_parser().parse_args(command))
+
+
+def panel_plan(qtbot, panel: TrainingPanel, clip: Path, monkeypatch):
+    """Press Start on the real panel, catch the command it launches, and resolve it."""
+    launched: list[list[str]] = []
+    monkeypatch.setattr(panel.process, "start", lambda cmd: launched.append(list(cmd)))
+    if str(clip) not in panel.clips:
+        panel.add_clip(clip)
+    qtbot.waitUntil(lambda: panel.ready_clips() == [str(clip)], timeout=20000)
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    assert len(launched) == 1
+    command = launched[0]
+    assert command[: len(base_command())] == base_command()
+    return panel.run, plan_of(command[len(base_command()) :])
+
+
+def without_threads(plan):
+    """The panel leaves a core to the window; from a terminal training takes them all: not the recipe."""
+    return replace(plan, settings=replace(plan.settings, threads=0))
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_cli_preset_is_the_panels_recipe(qtbot, panel, clip, monkeypatch, name):
+    panel.form.select_preset(name)
+    assert panel.form.settings() == PRESETS[name]
+    run, from_panel = panel_plan(qtbot, panel, clip, monkeypatch)
+    from_cli = plan_of(["train", "--preset", name, "--data", str(clip), "--out", str(run.weights), "--checkpoint", str(run.checkpoint)])
+    # the real objects: the recipe, the engine's TrainConfig, the starting weights, the checkpoint
+    assert without_threads(from_cli) == without_threads(from_panel)
+    assert from_cli.settings == PRESETS[name] and from_cli.init == bundled_weights("unet")
+    assert from_cli.config.steps == PRESETS[name].steps and from_cli.config.augment == "adapt"
+    assert from_panel.settings.threads == default_threads() and from_cli.settings.threads == 0
+
+
+def test_explicit_options_override_the_preset(qtbot, panel, clip, monkeypatch):
+    # the panel with Quick, two settings edited, runs what the CLI runs with those two options given
+    panel.form.select_preset("quick")
+    panel.form.steps.setValue(3000)
+    panel.form.lr.setValue(0.0001)
+    assert panel.form.preset.currentText() == "Custom"
+    run, from_panel = panel_plan(qtbot, panel, clip, monkeypatch)
+    from_cli = plan_of([
+        "train", "--preset", "quick", "--steps", "3000", "--lr", "1e-4", "--data", str(clip),
+        "--out", str(run.weights), "--checkpoint", str(run.checkpoint),
+    ])
+    assert without_threads(from_cli) == without_threads(from_panel)
+    assert from_cli.settings == replace(PRESETS["quick"], steps=3000, lr=1e-4)
+    assert from_cli.config.steps == 3000 and from_cli.config.lr == 1e-4
+    assert from_cli.config.batch_size == PRESETS["quick"].batch  # the rest is still the preset's
+    assert from_cli.config.time_limit_s == PRESETS["quick"].minutes * 60
+    # --minutes 0 lifts the preset's time limit; --init replaces the bundled weights
+    lifted = plan_of(["train", "--preset", "quick", "--minutes", "0", "--init", "mine.safetensors", "--data", "c", "--out", "o.safetensors"])
+    assert lifted.config.time_limit_s is None and lifted.init == Path("mine.safetensors")

@@ -7,12 +7,19 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 import time
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
 from .core.errors import Cancelled, VfiError
+from .core.finetune import GENERAL, OPTIONS, PRESETS, TrainSettings, find_preset
 from .core.progress import Progress, format_eta
+from .paths import bundled_weights
+
+if TYPE_CHECKING:
+    from .model.train import TrainConfig
 
 EXIT_USER_ERROR = 2
 
@@ -116,69 +123,97 @@ def cmd_pair(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    import torch
+@dataclass(frozen=True)
+class TrainPlan:
+    """What `train` runs, resolved from its arguments before any clip is read: the recipe (a
+    preset, or the general defaults, with the options given explicitly applied) and the engine's
+    configuration (its crop may still shrink to fit small clips)."""
 
-    from .model.data import TripletSampler, load_clip, load_stills, split_held_out
-    from .model.train import TrainConfig, Trainer, ValidationSet
+    settings: TrainSettings
+    config: "TrainConfig"
+    init: Optional[Path]
+    checkpoint: Path
 
+
+def plan_training(args: argparse.Namespace) -> TrainPlan:
+    from .model.train import TrainConfig
+
+    base = find_preset(args.preset) if args.preset else GENERAL
     if args.holdout is not None and not 0.0 < args.holdout < 1.0:
         raise VfiError(f"--holdout is a fraction of each clip, between 0 and 1 (e.g. 0.2), got {args.holdout}")
     if args.detail is not None and args.arch != "flow_unet":
         raise VfiError("--detail applies to the flow_unet network only")
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    given = {name: getattr(args, name) for name in OPTIONS if getattr(args, name) is not None}
+    settings = replace(base, **given)
+    init = args.init if args.init is not None else (bundled_weights("unet") if args.preset else None)
+    config = TrainConfig(
+        arch=args.arch,
+        steps=settings.steps,
+        batch_size=settings.batch,
+        crop=settings.crop,
+        lr=settings.lr,
+        seed=settings.seed,
+        val_every=settings.val_every,
+        warmup_steps=min(200, max(1, settings.steps // 10)),
+        synthetic_fraction=args.synthetic if args.stills else 0.0,
+        time_limit_s=settings.minutes * 60 if settings.minutes else None,  # 0: no limit; below 0 an error
+        stop_after=args.stop_after,
+        loss=args.loss,
+        model_config={"detail": args.detail} if args.detail is not None else None,
+        max_gap=settings.max_gap,
+        augment=settings.augment,
+    )
+    checkpoint = Path(args.checkpoint) if args.checkpoint else Path(args.out).with_suffix(".ckpt")
+    return TrainPlan(settings, config, Path(init) if init is not None else None, checkpoint)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    import torch
+
+    from .model.data import TripletSampler, load_clip, load_stills, split_held_out
+    from .model.train import Trainer, ValidationSet
+
+    plan = plan_training(args)  # wrong settings fail before any clip is read
+    settings, cfg = plan.settings, plan.config
+    if settings.threads:
+        torch.set_num_threads(settings.threads)
     events = EventStream() if args.events else None
     log = (lambda *a: None) if (args.quiet or events) else (lambda *a: print(*a, file=sys.stderr))
+    if args.preset:
+        log(f"preset {args.preset.lower()}: {settings.describe()}")
     clips, held_out = [], []
     for p in args.data:
         clip = load_clip(p)
-        if args.holdout:
-            train_part, val_part = split_held_out(len(clip.frames), args.holdout)
+        if settings.holdout:
+            train_part, val_part = split_held_out(len(clip.frames), settings.holdout)
             held_out.append(type(clip)(f"{clip.name} (held out)", clip.frames[val_part.start :], {c - val_part.start for c in clip.cuts if c >= val_part.start}))
             clip = type(clip)(clip.name, clip.frames[: train_part.stop], {c for c in clip.cuts if c < train_part.stop - 1})
         clips.append(clip)
     stills = []
     for folder in args.stills or []:
         stills += load_stills(folder)
+    if not stills:
+        cfg = replace(cfg, synthetic_fraction=0.0)
     val_clips = held_out + [load_clip(p) for p in args.val or []]
     log(f"training on {', '.join(f'{c.name} ({len(c.frames)} frames)' for c in clips)}; {len(stills)} stills")
     if val_clips:
         log(f"validating on {', '.join(f'{c.name} ({len(c.frames)} frames)' for c in val_clips)}")
-    crop = args.crop
-    if args.augment == "adapt" and clips:
+    if cfg.augment == "adapt" and clips:
         # Crops at the clip's own scale: a clip smaller than the crop would otherwise be enlarged.
         smallest = min(min(c.frames[0].shape[:2]) for c in clips)
         fits = max(64, smallest // 64 * 64)
-        if fits < crop:
-            note = f"crop {crop} is larger than the smallest clip ({smallest} px): using {fits}"
+        if fits < cfg.crop:
+            note = f"crop {cfg.crop} is larger than the smallest clip ({smallest} px): using {fits}"
             if events:
                 events.note(note)
             else:
                 log(note)
-            crop = fits
-    cfg = TrainConfig(
-        arch=args.arch,
-        steps=args.steps,
-        batch_size=args.batch,
-        crop=crop,
-        lr=args.lr,
-        seed=args.seed,
-        val_every=args.val_every,
-        warmup_steps=min(200, max(1, args.steps // 10)),
-        synthetic_fraction=args.synthetic if stills else 0.0,
-        time_limit_s=args.minutes * 60 if args.minutes is not None else None,
-        stop_after=args.stop_after,
-        loss=args.loss,
-        model_config={"detail": args.detail} if args.detail is not None else None,
-        max_gap=args.max_gap,
-        augment=args.augment,
-    )
+            cfg = replace(cfg, crop=fits)
     sampler = TripletSampler(
         clips, stills, crop=cfg.crop, synthetic_fraction=cfg.synthetic_fraction, max_gap=cfg.max_gap, augment=cfg.augment
     )
-    val = ValidationSet.from_clips(val_clips, per_group=args.val_triplets) if val_clips else None
-    checkpoint = Path(args.checkpoint) if args.checkpoint else Path(args.out).with_suffix(".ckpt")
+    val = ValidationSet.from_clips(val_clips, per_group=settings.val_triplets) if val_clips else None
+    checkpoint = plan.checkpoint
     bar = ProgressBar("train", args.quiet or bool(events))
     last_val = {"text": ""}
 
@@ -193,9 +228,11 @@ def cmd_train(args: argparse.Namespace) -> int:
             bar(Progress(e.step, e.total_steps, e.elapsed_s, e.eta_s, e.steps_per_s, msg))
 
     info = {"data": [Path(p).name for p in args.data], "stills": len(stills), "val": [c.name for c in val_clips]}
-    if args.holdout:
-        info["holdout"] = args.holdout
-    trainer = Trainer(cfg, sampler, val, args.out, checkpoint, init_weights=args.init, callback=report, info=info)
+    if settings.holdout:
+        info["holdout"] = settings.holdout
+    if args.preset:
+        info["preset"] = args.preset.lower()
+    trainer = Trainer(cfg, sampler, val, args.out, checkpoint, init_weights=plan.init, callback=report, info=info)
     if events:
         events.listen(trainer)
     if trainer.step:
@@ -333,33 +370,56 @@ def build_parser() -> argparse.ArgumentParser:
     common(sp)
     sp.set_defaults(func=cmd_pair)
 
-    sp = sub.add_parser("train", help="train or fine-tune the network")
+    g = GENERAL
+    presets = "\n".join(
+        textwrap.fill(
+            settings.describe().replace(" ", "\xa0").replace("\xa0--", " --"), 96, break_on_hyphens=False,
+            initial_indent=f"  {name:<10}", subsequent_indent=" " * 12,
+        ).replace("\xa0", " ")  # an option stays on one line with its value
+        for name, settings in PRESETS.items()
+    )
+    sp = sub.add_parser(
+        "train", help="train or fine-tune the network", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=(
+            "Train the network, or fine-tune it on your own clips.\n\n"
+            "--preset runs the Fine-tune panel's recipe: it starts from the bundled weights (or --init),\n"
+            "trains on the first part of each --data clip and checks on the held-out rest:\n"
+            f"{presets}\n"
+            "Options given explicitly override the preset's values, e.g.\n"
+            "  vfi-desktop train --preset quick --data CLIP --out mine.safetensors --steps 3000 --minutes 0\n"
+            "Without --preset, the defaults below are those of general training."
+        ),
+    )
+    sp.add_argument("--preset", metavar="{" + ",".join(PRESETS) + "}",
+                    help="the Fine-tune panel's recipe (options given explicitly override its values)")
     sp.add_argument("--data", nargs="+", required=True, help="clips or image folders to train on")
     sp.add_argument("--stills", nargs="*", help="folders of photos for synthetic motion")
     sp.add_argument("--val", nargs="*", help="held-out clips for validation (never trained on)")
-    sp.add_argument("--init", help="start from these weights (.safetensors) or a checkpoint's latest (.ckpt)")
+    sp.add_argument("--init", help="start from these weights (.safetensors) or a checkpoint's latest (.ckpt); "
+                    "with --preset the bundled weights by default")
     sp.add_argument("--arch", default="flow_unet", choices=["flow_unet", "direct_unet"])
     sp.add_argument("--detail", type=int, help="flow_unet: width of the full-resolution detail branch (0: none)")
-    sp.add_argument("--steps", type=int, default=20000)
-    sp.add_argument("--minutes", type=float, help="stop after this many minutes")
+    # The recipe's options default to None: "not given", so a preset's value stays unless overridden.
+    sp.add_argument("--steps", type=int, help=f"training steps (default {g.steps})")
+    sp.add_argument("--minutes", type=float, help="stop after this many minutes (0: no limit; the default)")
     sp.add_argument("--stop-after", type=int, help="stop at this step, keeping the learning-rate schedule of --steps")
     sp.add_argument("--loss", default="log_mse", choices=["log_mse", "mse"], help="main loss term (default log_mse)")
-    sp.add_argument("--batch", type=int, default=8)
-    sp.add_argument("--crop", type=int, default=256)
-    sp.add_argument("--lr", type=float, default=3e-4)
-    sp.add_argument("--seed", type=int, default=0)
+    sp.add_argument("--batch", type=int, help=f"patches per step (default {g.batch})")
+    sp.add_argument("--crop", type=int, help=f"side of the square training patches, a multiple of 64 (default {g.crop})")
+    sp.add_argument("--lr", type=float, help=f"peak learning rate (default {g.lr:g})")
+    sp.add_argument("--seed", type=int, help=f"random seed (default {g.seed})")
     sp.add_argument("--synthetic", type=float, default=0.3, help="share of synthetic samples from --stills")
     sp.add_argument(
-        "--augment", default="general", choices=["general", "adapt"],
+        "--augment", choices=["general", "adapt"],
         help="general: footage of every kind (default); adapt: fine-tuning on your own clips (keeps their look)",
     )
-    sp.add_argument("--max-gap", type=int, default=6, help="largest frame gap of a training triplet (2..; default 6)")
-    sp.add_argument("--val-every", type=int, default=500)
-    sp.add_argument("--val-triplets", type=int, default=12, help="validation triplets per clip and stride")
+    sp.add_argument("--max-gap", type=int, help=f"largest frame gap of a training triplet (2..; default {g.max_gap})")
+    sp.add_argument("--val-every", type=int, help=f"validate every this many steps (default {g.val_every})")
+    sp.add_argument("--val-triplets", type=int, help=f"validation triplets per clip and stride (default {g.val_triplets})")
     sp.add_argument("--holdout", type=float, help="hold out this last fraction of each --data clip for validation")
     sp.add_argument("--events", action="store_true", help="JSON-lines events on stdout; pause/resume/stop on stdin")
     sp.add_argument("--checkpoint", help="checkpoint path (default: OUT with .ckpt); resumes if it exists")
-    sp.add_argument("--threads", type=int, default=0, help="CPU threads for torch (default: all)")
+    sp.add_argument("--threads", type=int, help="CPU threads for torch (default: all)")
     sp.add_argument("--out", required=True, help="where to write the best weights (.safetensors)")
     sp.add_argument("-q", "--quiet", action="store_true")
     sp.set_defaults(func=cmd_train)

@@ -146,7 +146,7 @@ class SelfTest:
             if not window.isVisible():
                 raise SelfTestFailure("gui: the main window did not show")
             # the window leaves out a training panel that fails to load (and prints why)
-            if importlib.util.find_spec("vfi_desktop.gui.training_panel") is not None and getattr(window, "training_panel", True) is None:
+            if importlib.util.find_spec("vfi_desktop.gui.training") is not None and getattr(window, "training_panel", True) is None:
                 raise SelfTestFailure("gui: the training panel did not load (the traceback is above)")
             outcome: dict[str, str] = {}
             loop = QEventLoop()
@@ -288,11 +288,7 @@ class SelfTest:
     def check_helper_process(self) -> str:
         """The training panel runs training in a second copy of the app (`vfi-desktop train ...`):
         in a bundle that is the executable itself, which must answer as the command line."""
-        try:
-            from .gui.training_recipe import base_command
-        except ImportError:
-            def base_command() -> list[str]:
-                return [sys.executable] if getattr(sys, "frozen", False) else [sys.executable, "-m", "vfi_desktop"]
+        from .core.finetune import base_command
 
         command = [*base_command(), "train", "--help"]
         env = dict(os.environ)

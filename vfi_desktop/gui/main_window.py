@@ -272,9 +272,9 @@ class MainWindow(QMainWindow):
     def _add_training_panel(self) -> None:
         """The training panel is built separately; add it only if it is there."""
         try:
-            from .training_panel import TrainingPanel
+            from .training.panel import TrainingPanel
         except ModuleNotFoundError as exc:
-            if exc.name != f"{__package__}.training_panel":
+            if exc.name not in (f"{__package__}.training", f"{__package__}.training.panel"):
                 traceback.print_exc()
             return
         except Exception:  # noqa: BLE001 - a broken optional panel must not stop the app

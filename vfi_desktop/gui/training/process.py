@@ -45,7 +45,7 @@ class TrainingProcess(QObject):
         env = QProcessEnvironment.systemEnvironment()
         if not getattr(sys, "frozen", False):
             # `python -m vfi_desktop` must find this very package, installed or not.
-            root = str(Path(__file__).resolve().parents[2])
+            root = str(Path(__file__).resolve().parents[3])  # the folder that holds vfi_desktop/
             env.insert("PYTHONPATH", os.pathsep.join(p for p in (root, env.value("PYTHONPATH")) if p))
         env.insert("PYTHONUNBUFFERED", "1")
         proc.setProcessEnvironment(env)

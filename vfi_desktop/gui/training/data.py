@@ -11,8 +11,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..core.video_io import open_source
-from ..model.data import Clip, count_triplets, load_clip, split_held_out
+from ...core.video_io import open_source
+from ...model.data import Clip, count_triplets, load_clip, split_held_out
 
 ANALYSIS_SIDE = 320  # cut detection and counting need no more than this
 PREVIEW_SIDE = 960  # training and validation see frames at most this large (load_clip's default)
@@ -82,8 +82,8 @@ def compare_on_held_out(
     path: str | Path, holdout: float, before_weights: str | Path, after_weights: str | Path
 ) -> dict:
     """In-betweens from the starting and the fine-tuned weights, beside the truth, with PSNR."""
-    from ..api import load_interpolator
-    from ..core.metrics import psnr
+    from ...api import load_interpolator
+    from ...core.metrics import psnr
 
     tri = held_out_triplet(path, holdout)
     out: dict = {"truth": tri.truth, "index": tri.index, "clip": Path(path).name}

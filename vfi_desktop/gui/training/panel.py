@@ -1,6 +1,6 @@
 """The training panel: fine-tune the bundled U-Net on your own clips and see, with numbers, whether it helped.
 
-Training runs in a child process (see training_recipe.py for why); this dock adds clips, sets up a
+Training runs in a child process (see core/finetune.py for why); this dock adds clips, sets up a
 run, draws its curves, shows before/after on a held-out frame and keeps the results in the user's
 model library. The main window connects `use_model_requested(str)` (a weights path; the bundled
 file means "back to bundled") and `models_changed()`, and calls `set_current_source(path)`.
@@ -23,17 +23,17 @@ from PySide6.QtWidgets import (
 )
 from superqt.utils import create_worker
 
-from ..core.errors import VfiError
-from ..core.progress import format_eta
-from ..model.library import LibraryModel, ModelCard, ModelLibrary
-from ..paths import bundled_weights
-from .training_charts import TrainingCharts
-from .training_data import ClipSummary, summarize_clip
-from .training_form import TrainingForm
-from .training_models import ModelLibraryView
-from .training_preview import BeforeAfterView
-from .training_process import TrainingProcess
-from .training_recipe import TrainSettings, train_command
+from ...core.errors import VfiError
+from ...core.finetune import TrainSettings, train_command
+from ...core.progress import format_eta
+from ...model.library import LibraryModel, ModelCard, ModelLibrary
+from ...paths import bundled_weights
+from .charts import TrainingCharts
+from .data import ClipSummary, summarize_clip
+from .form import TrainingForm
+from .models import ModelLibraryView
+from .preview import BeforeAfterView
+from .process import TrainingProcess
 
 DATA_DIR_ENV = "VFI_DESKTOP_DATA_DIR"
 KEEP_RUNS = 3  # older run folders (checkpoints) are removed when a new run starts

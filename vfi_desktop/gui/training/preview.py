@@ -15,7 +15,7 @@ from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QWidget
 from superqt.utils import create_worker
 
-from .training_data import compare_on_held_out
+from .data import compare_on_held_out
 
 THUMB_WIDTH = 220
 

@@ -9,9 +9,10 @@ from typing import Optional
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QSpinBox, QWidget
 
-from .training_recipe import DEFAULT_PRESET, PRESETS, TrainSettings
+from ...core.finetune import DEFAULT_PRESET, PRESETS, TrainSettings, preset_label
 
 CUSTOM = "Custom"
+CUSTOM_KEY = "custom"  # the combo's data for edited settings (the presets' are their names)
 BUNDLED_LABEL = "Bundled weights"
 
 
@@ -25,10 +26,13 @@ class TrainingForm(QWidget):
         self._base = PRESETS[DEFAULT_PRESET]  # holds the settings the form does not show
 
         self.preset = QComboBox()
-        self.preset.addItems([*PRESETS, CUSTOM])
+        for name in PRESETS:
+            self.preset.addItem(preset_label(name), name)
+        self.preset.addItem(CUSTOM, CUSTOM_KEY)
         self.preset.setToolTip(
             "Quick: a visible gain in a few minutes on a laptop CPU.\n"
-            "Thorough: a longer, gentler run (an hour or more)."
+            "Thorough: a longer, gentler run (an hour or more).\n"
+            "From a terminal: vfi-desktop train --preset quick|thorough"
         )
         self.init = QComboBox()
         self.init.setToolTip("Start from the bundled weights, or continue improving a model you fine-tuned before.")
@@ -64,7 +68,7 @@ class TrainingForm(QWidget):
 
         self.set_models([])
         self.set_settings(PRESETS[DEFAULT_PRESET])
-        self.preset.currentTextChanged.connect(self._on_preset)
+        self.preset.currentIndexChanged.connect(self._on_preset)
         for box in (self.steps, self.minutes, self.lr, self.crop, self.batch, self.holdout, self.val_every):
             box.valueChanged.connect(self._on_edited)
         self.holdout.valueChanged.connect(self.holdout_changed)
@@ -90,20 +94,24 @@ class TrainingForm(QWidget):
             self.batch.setValue(s.batch)
             self.holdout.setValue(s.holdout)
             self.val_every.setValue(s.val_every)
-            name = next((n for n, p in PRESETS.items() if p == s), CUSTOM)
-            self.preset.setCurrentText(name)
+            name = next((n for n, p in PRESETS.items() if p == s), CUSTOM_KEY)
+            self.preset.setCurrentIndex(self.preset.findData(name))
         finally:
             self._applying = False
         self.holdout_changed.emit(s.holdout)
 
-    def _on_preset(self, name: str) -> None:
+    def select_preset(self, name: str) -> None:
+        self.preset.setCurrentIndex(self.preset.findData(name))
+
+    def _on_preset(self) -> None:
+        name = self.preset.currentData()
         if not self._applying and name in PRESETS:
             self.set_settings(PRESETS[name])
 
     def _on_edited(self) -> None:
         if not self._applying:
             self._applying = True
-            self.preset.setCurrentText(CUSTOM)
+            self.preset.setCurrentIndex(self.preset.findData(CUSTOM_KEY))
             self._applying = False
 
     # -- starting weights ----------------------------------------------------------------------------

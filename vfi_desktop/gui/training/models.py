@@ -13,8 +13,8 @@ from PySide6.QtWidgets import (
     QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMessageBox, QPushButton, QStyle, QVBoxLayout, QWidget,
 )
 
-from ..core.errors import VfiError
-from ..model.library import LibraryModel, ModelLibrary
+from ...core.errors import VfiError
+from ...model.library import LibraryModel, ModelLibrary
 
 NAME_ROLE = Qt.ItemDataRole.UserRole
 
