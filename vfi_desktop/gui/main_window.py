@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Optional
 
 import numpy as np
-from PySide6.QtCore import QStandardPaths, Qt, Signal
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtCore import QRect, QSize, QStandardPaths, Qt, Signal
+from PySide6.QtGui import QAction, QActionGroup, QCursor, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
@@ -58,6 +58,17 @@ from .workers import FrameFetcher, Job, JobPool
 
 THUMBNAILS = 40
 DEMO_CLIP = "demo.mp4"
+SCREEN_SHARE = 0.9  # the first window takes this much of the screen's width and height
+
+
+def first_window_geometry(available: QRect, minimum: QSize, share: float = SCREEN_SHARE) -> QRect:
+    """Where the window opens when no size was saved: most of the screen (its available part,
+    without task bars), centred, never below the window's minimum nor beyond the screen."""
+    width = min(available.width(), max(minimum.width(), round(available.width() * share)))
+    height = min(available.height(), max(minimum.height(), round(available.height() * share)))
+    rect = QRect(0, 0, width, height)
+    rect.moveCenter(available.center())
+    return rect
 
 
 class MainWindow(QMainWindow):
@@ -296,7 +307,8 @@ class MainWindow(QMainWindow):
         s = self.settings
         geometry, state = s.get_bytes("window/geometry"), s.get_bytes("window/state")
         if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1280, 800)
+            screen = QGuiApplication.screenAt(QCursor.pos()) or self.screen()  # where the user launched it
+            self.setGeometry(first_window_geometry(screen.availableGeometry(), self.minimumSizeHint()))
         if state is None or not self.restoreState(state):
             self.resizeDocks([self.controls_dock], [340], Qt.Orientation.Horizontal)  # the picture gets the room
         self.refresh_models()

@@ -35,6 +35,9 @@ class TrainingForm(QWidget):
             "From a terminal: vfi-desktop train --preset quick|thorough"
         )
         self.init = QComboBox()
+        # a long model name must not widen the dock: the box is as wide as "Bundled weights" needs
+        self.init.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.init.setMinimumContentsLength(10)
         self.init.setToolTip("Start from the bundled weights, or continue improving a model you fine-tuned before.")
         self.steps = QSpinBox(minimum=10, maximum=200000, singleStep=100)
         self.steps.setToolTip("Training steps (one batch each). The learning rate warms up, then decays over these steps.")

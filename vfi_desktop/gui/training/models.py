@@ -10,7 +10,7 @@ from typing import Callable, Optional
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMessageBox, QPushButton, QStyle, QVBoxLayout, QWidget,
+    QGridLayout, QLabel, QListWidget, QListWidgetItem, QMessageBox, QPushButton, QStyle, QVBoxLayout, QWidget,
 )
 
 from ...core.errors import VfiError
@@ -45,9 +45,9 @@ class ModelLibraryView(QWidget):
         self.status = QLabel()
         self.status.setWordWrap(True)
 
-        buttons = QHBoxLayout()
-        for b in (self.use_button, self.rename_button, self.delete_button, self.bundled_button):
-            buttons.addWidget(b)
+        buttons = QGridLayout()  # two by two: four in a row would make the dock wide
+        for i, b in enumerate((self.use_button, self.bundled_button, self.rename_button, self.delete_button)):
+            buttons.addWidget(b, i // 2, i % 2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.list)

@@ -18,8 +18,8 @@ from typing import Optional
 
 from PySide6.QtCore import QCoreApplication, QStandardPaths, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QDockWidget, QFileDialog, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
-    QProgressBar, QPushButton, QScrollArea, QStyle, QVBoxLayout, QWidget,
+    QDockWidget, QFileDialog, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
+    QProgressBar, QPushButton, QStyle, QVBoxLayout, QWidget,
 )
 from superqt.utils import create_worker
 
@@ -28,6 +28,7 @@ from ...core.finetune import TrainSettings, train_command
 from ...core.progress import format_eta
 from ...model.library import LibraryModel, ModelCard, ModelLibrary
 from ...paths import bundled_weights
+from ..fitting_scroll_area import VerticalScrollArea
 from .charts import TrainingCharts
 from .data import ClipSummary, summarize_clip
 from .form import TrainingForm
@@ -37,6 +38,7 @@ from .process import TrainingProcess
 
 DATA_DIR_ENV = "VFI_DESKTOP_DATA_DIR"
 KEEP_RUNS = 3  # older run folders (checkpoints) are removed when a new run starts
+SOURCE_NAME_PX = 110  # "Add <open clip>": a longer name is shortened in the middle (whole in the tooltip)
 PATH_ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -87,6 +89,16 @@ class TrainingRun:
             init=self.init_label,
             settings={**self.settings.as_dict(), "steps_run": self.step},
         )
+
+
+def button_grid(*buttons: QPushButton, columns: int = 2) -> QGridLayout:
+    """Buttons in rows of two, equal widths: four in a row do not fit a dock of a sensible width."""
+    grid = QGridLayout()
+    for i, b in enumerate(buttons):
+        grid.addWidget(b, i // columns, i % columns)
+    for c in range(columns):
+        grid.setColumnStretch(c, 1)
+    return grid
 
 
 class TrainingPanel(QDockWidget):
@@ -140,12 +152,9 @@ class TrainingPanel(QDockWidget):
         self.remove_clip_button = QPushButton("Remove")
         self.triplets_label = QLabel("Add a clip or an image folder.")
         self.triplets_label.setWordWrap(True)
-        row = QHBoxLayout()
-        for b in (self.add_current_button, self.add_files_button, self.add_folder_button, self.remove_clip_button):
-            row.addWidget(b)
         box = QVBoxLayout(clips_box)
         box.addWidget(self.clip_list)
-        box.addLayout(row)
+        box.addLayout(button_grid(self.add_current_button, self.add_files_button, self.add_folder_button, self.remove_clip_button))
         box.addWidget(self.triplets_label)
 
         settings_box = QGroupBox("Settings")
@@ -166,11 +175,8 @@ class TrainingPanel(QDockWidget):
         self.status_label = QLabel()
         self.status_label.setWordWrap(True)
         self.charts = TrainingCharts()
-        row = QHBoxLayout()
-        for b in (self.start_button, self.pause_button, self.stop_button, self.continue_button):
-            row.addWidget(b)
         box = QVBoxLayout(run_box)
-        box.addLayout(row)
+        box.addLayout(button_grid(self.start_button, self.continue_button, self.pause_button, self.stop_button))
         box.addWidget(self.progress)
         box.addWidget(self.progress_label)
         box.addWidget(self.status_label)
@@ -200,10 +206,11 @@ class TrainingPanel(QDockWidget):
         for w in (clips_box, settings_box, run_box, compare_box, library_box):
             layout.addWidget(w)
         layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(body)
-        self.setWidget(scroll)
+        # Vertical scrolling only: the dock is never narrower than its buttons and fields.
+        self.scroll_area = VerticalScrollArea(body)
+        self.scroll_area.setObjectName("trainingScrollArea")
+        self.setWidget(self.scroll_area)
+        self._name_widgets()
 
         self.add_current_button.clicked.connect(lambda: self.current_source and self.add_clip(self.current_source))
         self.add_files_button.clicked.connect(self._choose_files)
@@ -222,11 +229,30 @@ class TrainingPanel(QDockWidget):
 
     # -- clips ---------------------------------------------------------------------------------------------
 
+    def _name_widgets(self) -> None:
+        """Stable objectNames for scripts and tests (listed in the README)."""
+        for name, widget in (
+            ("trainingClipList", self.clip_list), ("trainingAddOpenClipButton", self.add_current_button),
+            ("trainingAddClipsButton", self.add_files_button), ("trainingAddFolderButton", self.add_folder_button),
+            ("trainingRemoveClipButton", self.remove_clip_button), ("trainingPresetCombo", self.form.preset),
+            ("trainingStartButton", self.start_button), ("trainingPauseButton", self.pause_button),
+            ("trainingStopButton", self.stop_button), ("trainingContinueButton", self.continue_button),
+            ("trainingProgress", self.progress), ("trainingStatusLabel", self.status_label),
+            ("trainingCompareButton", self.compare_button), ("trainingModelNameEdit", self.name_edit),
+            ("trainingSaveButton", self.save_button), ("trainingModelList", self.models_view.list),
+            ("trainingUseModelButton", self.models_view.use_button), ("trainingUseBundledButton", self.models_view.bundled_button),
+            ("trainingRenameModelButton", self.models_view.rename_button), ("trainingDeleteModelButton", self.models_view.delete_button),
+        ):
+            widget.setObjectName(name)
+
     def set_current_source(self, path: Optional[str]) -> None:
         """The clip or folder open in the main window (None: nothing open)."""
         self.current_source = str(path) if path else None
         name = Path(path).name if path else ""
-        self.add_current_button.setText(f"Add {name}" if name else "Add open clip")
+        metrics = self.add_current_button.fontMetrics()
+        short = metrics.elidedText(name, Qt.TextElideMode.ElideMiddle, SOURCE_NAME_PX)
+        self.add_current_button.setText(f"Add {short}" if name else "Add open clip")
+        self.add_current_button.setToolTip(f"Add {path}" if path else "Add the clip or image folder open in the main window.")
         self._update_controls()
 
     def add_clip(self, path: str | Path) -> None:

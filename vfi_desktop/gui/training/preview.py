@@ -17,7 +17,7 @@ from superqt.utils import create_worker
 
 from .data import compare_on_held_out
 
-THUMB_WIDTH = 220
+THUMB_WIDTH = 220  # at most: narrower when the dock is (three side by side)
 
 
 def to_pixmap(frame: np.ndarray, width: int = THUMB_WIDTH) -> QPixmap:
@@ -39,9 +39,10 @@ class BeforeAfterView(QWidget):
         self.captions: dict[str, QLabel] = {}
         for col, (key, title) in enumerate((("before", "Starting weights"), ("after", "Fine-tuned"), ("truth", "Truth (held out)"))):
             img = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
-            img.setMinimumSize(120, 90)
+            img.setMinimumSize(80, 60)  # three side by side still fit a narrow dock
             img.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
             cap = QLabel(title, alignment=Qt.AlignmentFlag.AlignCenter)
+            cap.setWordWrap(True)
             grid.addWidget(img, 0, col)
             grid.addWidget(cap, 1, col)
             self.images[key], self.captions[key] = img, cap
@@ -51,6 +52,7 @@ class BeforeAfterView(QWidget):
         self._worker = None
         self._pending: Optional[tuple] = None
         self.last: Optional[dict] = None
+        self._frames: dict[str, np.ndarray] = {}
 
     @property
     def busy(self) -> bool:
@@ -69,14 +71,28 @@ class BeforeAfterView(QWidget):
 
     def _show(self, result: dict) -> None:
         self.last = result
-        for key in ("before", "after", "truth"):
-            self.images[key].setPixmap(to_pixmap(result[key]))
-        self.captions["before"].setText(f"Starting weights: {result['before_psnr']:.2f} dB")
-        self.captions["after"].setText(f"Fine-tuned: {result['after_psnr']:.2f} dB")
-        self.captions["truth"].setText(f"Truth: {result['clip']} frame {result['index']}")
+        self._frames = {key: result[key] for key in ("before", "after", "truth")}
+        self._scale_images()
+        # two short lines each: three captions side by side fit a narrow dock
+        self.captions["before"].setText(f"Starting weights\n{result['before_psnr']:.2f} dB")
+        self.captions["after"].setText(f"Fine-tuned\n{result['after_psnr']:.2f} dB")
+        self.captions["truth"].setText(f"Truth\nframe {result['index']}")
+        self.images["truth"].setToolTip(f"{result['clip']}, frame {result['index']} (held out)")
         gain = result["after_psnr"] - result["before_psnr"]
         self.status.setText(f"On held-out frame {result['index']}: {gain:+.2f} dB")
         self.computed.emit(result)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._scale_images()
+
+    def _scale_images(self) -> None:
+        """Whole frames at the width their column has (a wider picture would be cut at both sides)."""
+        for key, frame in self._frames.items():
+            label = self.images[key]
+            width = max(1, min(THUMB_WIDTH, label.width()))
+            if label.pixmap().isNull() or label.pixmap().width() != width:
+                label.setPixmap(to_pixmap(frame, width))
 
     def _on_error(self, exc: Exception) -> None:
         self.status.setText(f"Before/after failed: {exc}")
