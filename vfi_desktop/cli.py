@@ -130,7 +130,7 @@ class TrainPlan:
     configuration (its crop may still shrink to fit small clips)."""
 
     settings: TrainSettings
-    config: "TrainConfig"
+    config: TrainConfig
     init: Optional[Path]
     checkpoint: Path
 
