@@ -55,11 +55,15 @@ def test_a_gif_too_fast_to_play_is_caught_before_starting(qtbot, window, clip, t
     dialog.factor_spin.setValue(8.0)  # 96 fps
     assert "a GIF plays at most 50 fps" in dialog.result_fps_label.text()
     dialog.path_edit.setText(str(tmp_path / "fast.gif"))
+    dialog.refresh_checks()
+    assert not dialog.start_button.isEnabled()
+    assert dialog.check_label.text().startswith("a GIF cannot play faster than 50 fps")
     dialog.start_button.click()
     assert not dialog.running and dialog.job is None
-    assert dialog.status_label.text().startswith("A GIF plays at most 50 fps")
     dialog.factor_spin.setValue(4.0)  # 48 fps: fine
+    dialog.refresh_checks()
     assert "at most" not in dialog.result_fps_label.text()
+    assert dialog.start_button.isEnabled() and dialog.check_label.text() == ""
     assert not any(p.suffix == ".gif" for p in tmp_path.iterdir())
 
 

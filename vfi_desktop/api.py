@@ -3,6 +3,10 @@
     from vfi_desktop.api import load_interpolator
     interp = load_interpolator("unet")            # or "flow", "blend", "unet-direct"
     middle = interp.interpolate(frame0, frame1, t=0.5)   # HxWx3 uint8 RGB in and out
+
+    from vfi_desktop.api import ExportSettings, check_export, export
+    check_export("slow.mov", ExportSettings(slowmo=4, codec="prores"))   # VfiError now, not after the work
+    export("clip.mp4", "slow.mov", ExportSettings(slowmo=4, codec="prores"), method="flow")
 """
 
 from __future__ import annotations
@@ -11,7 +15,13 @@ from pathlib import Path
 from typing import Optional
 
 from .core.errors import VfiError
+from .core.export import ExportResult, ExportSettings
 from .core.methods.base import Interpolator
+from .core.preflight import Preflight, check_export
+from .core.progress import CancelToken, ProgressCallback
+from .core.video_io import DEFAULT_IMAGE_FPS
+
+__all__ = ["METHODS", "ExportResult", "ExportSettings", "Preflight", "check_export", "export", "load_interpolator"]
 
 METHODS = ("unet", "flow", "blend", "unet-direct")
 _ARCH_OF_METHOD = {"unet": "flow_unet", "unet-direct": "direct_unet"}
@@ -46,3 +56,23 @@ def load_interpolator(method: str = "unet", weights: Optional[str | Path] = None
         name = method if weights is None else f"{method}:{path.stem}"
         return NeuralInterpolator(model, name=name, device=device, weights_path=path, meta=meta)
     raise VfiError(f"unknown method '{method}' (choose from {', '.join(METHODS)})")
+
+
+def export(
+    input: str | Path,
+    output: str | Path,
+    settings: ExportSettings,
+    *,
+    method: str = "unet",
+    weights: Optional[str | Path] = None,
+    device: str = "auto",
+    image_fps: float = DEFAULT_IMAGE_FPS,
+    progress: Optional[ProgressCallback] = None,
+    cancel: Optional[CancelToken] = None,
+) -> ExportResult:
+    """Export `input` (a video or a folder of images) to `output` as the CLI's `interpolate` does:
+    `check_export` first (nothing is opened if the output cannot be written), then the work."""
+    from .core.batch import ExportJob, export_file
+
+    job = ExportJob(Path(input), Path(output), image_fps=image_fps)
+    return export_file(job, settings, lambda source: load_interpolator(method, weights=weights, device=device), progress, cancel)

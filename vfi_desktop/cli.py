@@ -72,30 +72,116 @@ def _parse_range(text: Optional[str]) -> Optional[tuple[int, int]]:
 
 
 def cmd_interpolate(args: argparse.Namespace) -> int:
-    from .api import load_interpolator
-    from .core.export import ExportSettings, export_video
-    from .core.video_io import open_source
+    settings = export_settings_from_args(args)
+    interpolator_for = _interpolator_loader(args)
+    if len(args.inputs) > 1 or args.format:
+        return _interpolate_many(args, settings, interpolator_for)
+    return _interpolate_one(args, settings, interpolator_for)
 
-    if (args.factor is None) == (args.fps is None):
-        raise VfiError("give exactly one of --factor N or --fps F")
+
+def export_settings_from_args(args: argparse.Namespace):
+    """`interpolate`'s flags as ExportSettings (what they mean is checked by the core's preflight)."""
+    from .core.export import ExportSettings
+    from .core.formats import DEFAULT_QUALITY
+
+    if sum(x is not None for x in (args.factor, args.fps, args.slowmo)) != 1:
+        raise VfiError("give exactly one of --factor N, --fps F or --slowmo N")
+    if args.slowmo_audio and args.slowmo is None:
+        raise VfiError("--slowmo-audio goes with --slowmo N")
+    return ExportSettings(
+        factor=args.factor,
+        fps=args.fps,
+        slowmo=args.slowmo,
+        slowmo_audio=args.slowmo_audio or "drop",
+        frame_range=_parse_range(args.range),
+        scene_cuts=not args.no_scene_detect,
+        dedupe_held=args.dedupe,
+        quality=DEFAULT_QUALITY if args.quality is None else args.quality,
+        keep_audio=not args.no_audio,
+        codec=args.codec,
+        frames=args.frames,
+    )
+
+
+def _interpolator_loader(args: argparse.Namespace):
+    """The method for each clip, loaded once (the neural ones read weights and start torch)."""
+    from .api import load_interpolator
+
+    loaded = {}
+
+    def interpolator_for(source):
+        if "interp" not in loaded:
+            loaded["interp"] = load_interpolator(args.method, weights=args.weights, device=args.device)
+        return loaded["interp"]
+
+    return interpolator_for
+
+
+def _note_ignored_quality(args: argparse.Namespace, fmt) -> None:
+    if args.quality is not None and not fmt.uses_quality() and not args.quiet:
+        print(f"vfi-desktop: note: --quality does not apply to {fmt.describe()}", file=sys.stderr)
+
+
+def _interpolate_one(args: argparse.Namespace, settings, interpolator_for) -> int:
+    from .core.batch import ExportJob, export_file
+    from .core.preflight import check_export
+
+    job = ExportJob(Path(args.inputs[0]), Path(args.output), image_fps=args.input_fps)
+    _note_ignored_quality(args, check_export(job.output, settings).fmt)
     opening = ProgressBar("indexing", args.quiet)  # only clips without usable timestamps need it
-    with open_source(args.input, image_fps=args.input_fps, progress=opening) as source:
+
+    def opened(info) -> None:
         opening.finish()
         if not args.quiet:
-            print(f"{Path(args.input).name}: {source.info.describe()}", file=sys.stderr)
-        interp = load_interpolator(args.method, weights=args.weights, device=args.device)
-        settings = ExportSettings(
-            factor=args.factor,
-            fps=args.fps,
-            frame_range=_parse_range(args.range),
-            scene_cuts=not args.no_scene_detect,
-            dedupe_held=args.dedupe,
-            quality=args.quality,
-            keep_audio=not args.no_audio,
-        )
-        result = export_video(source, args.output, interp, settings, progress=ProgressBar("export", args.quiet))
+            print(f"{job.input.name}: {info.describe()}", file=sys.stderr)
+
+    result = export_file(
+        job, settings, interpolator_for, progress=ProgressBar("export", args.quiet), open_progress=opening, on_open=opened
+    )
     if not args.quiet:
         print(result.summary(), file=sys.stderr)
+    return 0
+
+
+def _interpolate_many(args: argparse.Namespace, settings, interpolator_for) -> int:
+    """Several inputs (or --format): one output each in the -o folder; goes on after a failure."""
+    from .core.batch import ExportJob, batch_outputs, export_many
+    from .core.preflight import check_export
+
+    inputs = [Path(p) for p in args.inputs]
+    out_dir = Path(args.output)
+    if out_dir.suffix.lower() in (".mp4", ".m4v", ".mkv", ".mov", ".webm", ".gif") and not out_dir.is_dir():
+        raise VfiError(f"with several inputs (or --format), -o names a folder for the outputs, not a {out_dir.suffix} file")
+    jobs = [ExportJob(i, o, image_fps=args.input_fps) for i, o in zip(inputs, batch_outputs(inputs, out_dir, args.format))]
+    fmt = check_export(jobs[0].output, settings).fmt
+    _note_ignored_quality(args, fmt)
+    if not args.quiet:
+        print(f"{len(jobs)} input{'s' if len(jobs) > 1 else ''} -> {out_dir}{'/' if not str(out_dir).endswith('/') else ''} "
+              f"({fmt.describe()})", file=sys.stderr)
+    bars: dict[int, ProgressBar] = {}
+
+    def progress(bp) -> None:
+        if bp.progress is None:
+            if not args.quiet:
+                print(f"[{bp.index + 1}/{bp.count}] {jobs[bp.index].input}", file=sys.stderr)
+            return
+        bars.setdefault(bp.index, ProgressBar(f"[{bp.index + 1}/{bp.count}] export", args.quiet))(bp.progress)
+
+    def outcome(o) -> None:
+        if o.index in bars:
+            bars[o.index].finish()
+        if not args.quiet and o.error:
+            print(f"[{o.index + 1}/{len(jobs)}] failed: {o.reason()}", file=sys.stderr)
+
+    result = export_many(jobs, settings, interpolator_for, progress=progress, on_outcome=outcome)
+    print(result.summary(), file=sys.stderr)
+    if result.cancelled:
+        print("vfi-desktop: cancelled", file=sys.stderr)
+        return 130
+    if result.failed:
+        names = ", ".join(o.job.input.name for o in result.failed)
+        print(f"vfi-desktop: error: {len(result.failed)} of {len(jobs)} inputs failed: {names}", file=sys.stderr)
+        return EXIT_USER_ERROR
     return 0
 
 
@@ -333,6 +419,43 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_interpolate_arguments(sp: argparse.ArgumentParser) -> None:
+    from .core.batch import OUTPUT_FORMATS
+    from .core.formats import CODECS, FRAME_TYPES
+
+    sp.add_argument("inputs", nargs="+", metavar="input", help="video files or folders of images (several: one output each)")
+    sp.add_argument(
+        "-o", "--output", required=True,
+        help=".mp4 .mkv .mov .webm .gif, or a folder name for image frames; with several inputs, the folder for the outputs",
+    )
+    g = sp.add_mutually_exclusive_group()
+    g.add_argument("--factor", type=float, help="frame-rate multiplier: 2, 4, 8, or a decimal like 2.5")
+    g.add_argument("--fps", type=float, help="target frame rate, e.g. 60")
+    g.add_argument("--slowmo", type=float, help="slow motion: N times the frames at the source's rate (lasts N times as long)")
+    sp.add_argument(
+        "--slowmo-audio", choices=["drop", "stretch"],
+        help="slow motion: drop the audio (default) or stretch it to match, pitch kept",
+    )
+    sp.add_argument("--range", help="frames A:B of the source (B exclusive; either may be empty)")
+    sp.add_argument("--input-fps", type=float, default=12.0, help="frame rate of an image folder (default 12)")
+    sp.add_argument("--dedupe", action="store_true", help="drop held frames (stop motion on twos) before retiming")
+    sp.add_argument("--no-scene-detect", action="store_true", help="interpolate across scene cuts too")
+    sp.add_argument(
+        "--codec", choices=list(CODECS),
+        help="video codec: h264 (default; .mp4 .mkv .mov), h265, av1, vp9 (default for .webm), prores (.mov .mkv), ffv1 (.mkv)",
+    )
+    sp.add_argument("--frames", choices=list(FRAME_TYPES), help="image type of a folder output (default png)")
+    sp.add_argument(
+        "--format", choices=list(OUTPUT_FORMATS),
+        help="several inputs: the output format (default: the first input's; frames = a folder of images each)",
+    )
+    sp.add_argument(
+        "--quality", type=int,
+        help="0 (best) .. 51 (smallest) on the H.264 CRF scale, mapped per codec (default 18, looks lossless); also JPEG frames",
+    )
+    sp.add_argument("--no-audio", action="store_true", help="drop the audio track")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
     from .api import METHODS
@@ -347,18 +470,8 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--device", default="auto", help="auto, cpu or cuda")
         sp.add_argument("-q", "--quiet", action="store_true")
 
-    sp = sub.add_parser("interpolate", help="export a smoother video")
-    sp.add_argument("input", help="video file or folder of images")
-    sp.add_argument("-o", "--output", required=True, help=".mp4, .gif, or a folder name for PNGs")
-    g = sp.add_mutually_exclusive_group()
-    g.add_argument("--factor", type=float, help="frame-rate multiplier: 2, 4, 8, or a decimal like 2.5")
-    g.add_argument("--fps", type=float, help="target frame rate, e.g. 60")
-    sp.add_argument("--range", help="frames A:B of the source (B exclusive; either may be empty)")
-    sp.add_argument("--input-fps", type=float, default=12.0, help="frame rate of an image folder (default 12)")
-    sp.add_argument("--dedupe", action="store_true", help="drop held frames (stop motion on twos) before retiming")
-    sp.add_argument("--no-scene-detect", action="store_true", help="interpolate across scene cuts too")
-    sp.add_argument("--quality", type=int, default=18, help="H.264 CRF, 0 (lossless) .. 51 (worst); default 18")
-    sp.add_argument("--no-audio", action="store_true", help="drop the audio track")
+    sp = sub.add_parser("interpolate", help="export a smoother or slower video")
+    add_interpolate_arguments(sp)
     common(sp)
     sp.set_defaults(func=cmd_interpolate)
 

@@ -3,13 +3,13 @@
 Output times follow the source's real timestamps (variable-frame-rate and 23.976 sources stay in
 sync with their audio). Between two source frames the in-between is made at the exact fraction of
 time t; across a scene cut the nearest real frame is repeated instead of morphing two shots.
+Slow motion samples the source N times as densely and plays the result at the source's rate.
 The three stages run concurrently through bounded queues, so export runs at the speed of the
 slowest stage rather than their sum.
 """
 
 from __future__ import annotations
 
-import os
 import queue
 import threading
 import time
@@ -20,11 +20,15 @@ from typing import Optional, Sequence
 import numpy as np
 
 from .errors import Cancelled, VfiError
+from .formats import DEFAULT_QUALITY, OutputFormat
 from .methods.base import Interpolator
+from .preflight import check_export, check_settings, resolve_range
 from .progress import CancelToken, ProgressCallback, ProgressTracker
 from .scenes import ClipAnalysis, analyse_frames
-from .video_io import FrameSource
-from .writers import AudioClip, GifWriter, open_writer, output_kind
+from .video_io import FrameSource, VideoInfo
+from .writers import AudioClip, open_writer
+
+__all__ = ["ExportResult", "ExportSettings", "OutputFrame", "RetimePlan", "export_video", "make_plan", "plan_retime", "resolve_range"]
 
 TIME_EPS = 1e-6
 
@@ -36,16 +40,31 @@ class ExportSettings:
     frame_range: Optional[tuple[int, int]] = None  # [start, stop) in source frames; stop -1 = end
     scene_cuts: bool = True  # repeat the nearest frame at a cut instead of morphing across it
     dedupe_held: bool = False  # drop repeated pictures (stop motion "on twos") before retiming
-    quality: int = 18  # H.264 CRF
+    quality: int = DEFAULT_QUALITY  # on the H.264 CRF scale, mapped per codec (core/formats.py)
     keep_audio: bool = True
+    slowmo: Optional[float] = None  # or N times as many frames at the source's rate: N times as long
+    slowmo_audio: str = "drop"  # slow motion: "drop" the audio, or "stretch" it (pitch kept)
+    codec: Optional[str] = None  # video codec (core/formats.py); None: the container's default
+    frames: Optional[str] = None  # a folder output: "png" (default) or "jpg"
+
+    @property
+    def slowmo_factor(self) -> float:
+        return float(self.slowmo) if self.slowmo is not None else 1.0
 
     def output_fps(self, source_fps: float) -> float:
-        if (self.factor is None) == (self.fps is None):
-            raise VfiError("choose either a factor or a target frame rate")
-        fps = source_fps * self.factor if self.factor is not None else self.fps
+        """The rate the result plays at."""
+        check_settings(self)
+        if self.slowmo is not None:
+            fps = source_fps
+        else:
+            fps = source_fps * self.factor if self.factor is not None else self.fps
         if not fps or fps <= 0 or fps > 1000:
             raise VfiError(f"output frame rate must be between 0 and 1000 fps, got {fps}")
         return float(fps)
+
+    def sample_fps(self, source_fps: float) -> float:
+        """How densely source time is sampled: the output rate, times the slow-motion factor."""
+        return self.output_fps(source_fps) * self.slowmo_factor
 
 
 @dataclass(frozen=True)
@@ -71,6 +90,11 @@ class RetimePlan:
     cuts_hit: int  # output frames where a cut forced a repeat
     source_frames: int  # frames in the range, before held repeats were removed
     cuts_crossed: int = 0  # distinct scene cuts those repeats are at
+    slowmo: float = 1.0  # the result lasts `slowmo` x duration_s (the source's span)
+
+    @property
+    def output_duration_s(self) -> float:
+        return len(self.frames) / self.fps
 
     @property
     def held_dropped(self) -> int:
@@ -81,15 +105,6 @@ class RetimePlan:
         return sum(1 for f in self.frames if not f.is_source)
 
 
-def resolve_range(n_frames: int, frame_range: Optional[tuple[int, int]]) -> tuple[int, int]:
-    start, stop = frame_range or (0, n_frames)
-    if stop is None or stop < 0:
-        stop = n_frames
-    if not (0 <= start < n_frames) or stop > n_frames or stop - start < 2:
-        raise VfiError(f"frame range {start}:{stop} is not valid for a clip of {n_frames} frames (need at least 2 frames)")
-    return start, stop
-
-
 def plan_retime(
     timestamps: Sequence[float],
     source_fps: float,
@@ -98,22 +113,25 @@ def plan_retime(
     stop: int,
     cuts: Sequence[int] = (),
     held: Sequence[int] = (),
+    slowmo: float = 1.0,
 ) -> RetimePlan:
     """Map each output time to source frames. `cuts`: i where a cut lies between i and i+1;
-    `held`: frames that repeat their predecessor (dropped, their time given to the motion)."""
+    `held`: frames that repeat their predecessor (dropped, their time given to the motion);
+    `slowmo`: sample source time that many times more densely (the output still plays at out_fps)."""
     held_set = set(held)
     kept = [i for i in range(start, stop) if i == start or i not in held_set]
     times = np.asarray([timestamps[i] for i in kept], dtype=np.float64)
     start_s = float(timestamps[start])
     end_s = float(timestamps[stop - 1]) + 1.0 / source_fps
     duration = end_s - start_s
-    n_out = max(1, int(round(duration * out_fps)))
+    sample_fps = out_fps * slowmo
+    n_out = max(1, int(round(duration * sample_fps)))
     cut_set = set(cuts)
     frames: list[OutputFrame] = []
     cuts_hit = 0
     crossed: set[int] = set()
     for k in range(n_out):
-        tau = start_s + k / out_fps
+        tau = start_s + k / sample_fps
         j = int(np.searchsorted(times, tau + TIME_EPS, side="right")) - 1
         j = max(0, j)
         if j >= len(kept) - 1:
@@ -132,7 +150,7 @@ def plan_retime(
             frames.append(OutputFrame(nearest, nearest, 0.0))
         else:
             frames.append(OutputFrame(a, b, float(t)))
-    return RetimePlan(frames, out_fps, start_s, duration, kept, cuts_hit, stop - start, cuts_crossed=len(crossed))
+    return RetimePlan(frames, out_fps, start_s, duration, kept, cuts_hit, stop - start, cuts_crossed=len(crossed), slowmo=slowmo)
 
 
 @dataclass
@@ -148,12 +166,19 @@ class ExportResult:
     elapsed_s: float
     cut_frames: int = 0  # output frames that repeat a real frame at those cuts
     extra: dict = field(default_factory=dict)
+    slowmo: float = 1.0
+    format: str = ""  # e.g. "H.265 / HEVC in MP4 (libx265)"
+    notes: list[str] = field(default_factory=list)  # what the user should know (e.g. audio dropped)
 
     def summary(self) -> str:
         parts = [
             f"wrote {self.path}: {self.frames} frames at {self.fps:.3f} fps ({self.duration_s:.2f} s)",
             f"{self.interpolated} interpolated",
         ]
+        if self.slowmo != 1.0:
+            parts.append(f"slow motion {self.slowmo:g}x")
+        if self.format:
+            parts.append(self.format)
         if self.cuts:
             parts.append(
                 f"{self.cuts} scene cut{'s' if self.cuts > 1 else ''} kept sharp "
@@ -161,7 +186,11 @@ class ExportResult:
             )
         if self.held_dropped:
             parts.append(f"{self.held_dropped} held frames removed")
-        parts.append("audio kept" if self.audio else "no audio")
+        if self.audio:
+            parts.append(f"audio slowed {self.slowmo:g}x (pitch kept)" if self.slowmo != 1.0 else "audio kept")
+        elif not self.notes:
+            parts.append("no audio")
+        parts += self.notes
         parts.append(f"{self.elapsed_s:.1f} s")
         return ", ".join(parts)
 
@@ -190,17 +219,10 @@ def make_plan(source: FrameSource, settings: ExportSettings, cancel: Optional[Ca
             cuts = [start + i for i in analysis.cuts]
         if settings.dedupe_held:
             held = [start + i for i in analysis.held_frames()]
-    return plan_retime(info.timestamps, info.fps, out_fps, start, stop, cuts, held)
+    return plan_retime(info.timestamps, info.fps, out_fps, start, stop, cuts, held, slowmo=settings.slowmo_factor)
 
 
 _STOP = object()
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return a.exists() and b.exists() and os.path.samefile(a, b)
-    except OSError:
-        return False
 
 
 def export_video(
@@ -212,21 +234,14 @@ def export_video(
     cancel: Optional[CancelToken] = None,
     plan: Optional[RetimePlan] = None,
 ) -> ExportResult:
-    """Write the retimed clip. Raises Cancelled or VfiError; either way nothing half-written remains."""
+    """Write the retimed clip. Raises Cancelled or VfiError; either way nothing half-written remains.
+    Every check that needs no work (core/preflight.py) runs before anything is decoded."""
     t_start = time.perf_counter()
-    output = Path(output)
     cancel = cancel or CancelToken()
-    output_kind(output)  # reject unsupported outputs before any work
-    if _same_file(output, source.info.path):
-        raise VfiError(f"{output.name}: the output would replace the clip being read; choose another name")
+    fmt = check_export(output, settings, source.info).fmt
     plan = plan or make_plan(source, settings, cancel)
-    if output_kind(output) == "gif" and plan.fps > GifWriter.MAX_FPS + 1e-6:
-        raise VfiError(f"a GIF cannot play faster than {GifWriter.MAX_FPS:g} fps (this export is {plan.fps:g} fps): "
-                       "lower the rate, or export mp4")
-    audio = None
-    if settings.keep_audio and source.info.has_audio and output_kind(output) == "video":
-        audio = AudioClip(source.info.path, plan.start_s, plan.start_s + plan.duration_s)
-    writer = open_writer(output, plan.fps, quality=settings.quality, audio=audio)
+    audio, notes = _audio_for(source.info, settings, plan, fmt)
+    writer = open_writer(fmt, plan.fps, quality=settings.quality, audio=audio, audio_length_s=plan.output_duration_s)
     tracker = ProgressTracker(len(plan.frames), progress)
     tracker.update(0, "starting", force=True)
 
@@ -293,7 +308,22 @@ def export_video(
         held_dropped=plan.held_dropped,
         audio=bool(getattr(writer, "audio_written", False)),
         elapsed_s=time.perf_counter() - t_start,
+        slowmo=plan.slowmo,
+        format=fmt.describe() if fmt.kind == "video" else "",
+        notes=notes,
     )
+
+
+def _audio_for(info: VideoInfo, settings: ExportSettings, plan: RetimePlan, fmt: OutputFormat) -> tuple[Optional[AudioClip], list[str]]:
+    """The source's audio for the exported range, slowed to match for slow motion on request."""
+    if fmt.kind != "video" or not settings.keep_audio or not info.has_audio:
+        return None, []
+    end_s = plan.start_s + plan.duration_s
+    if plan.slowmo == 1.0:
+        return AudioClip(info.path, plan.start_s, end_s), []
+    if settings.slowmo_audio == "stretch":
+        return AudioClip(info.path, plan.start_s, end_s, tempo=1.0 / plan.slowmo), []
+    return None, ["audio dropped for slow motion (stretch keeps it, slowed with its pitch kept: --slowmo-audio stretch)"]
 
 
 def _pair_groups(frames: Sequence[OutputFrame]) -> list[list[OutputFrame]]:

@@ -215,12 +215,16 @@ def image_suffix(path: Path) -> str:
     return suffix
 
 
-def write_image(path: Path, frame: np.ndarray) -> None:
+def write_image(path: Path, frame: np.ndarray, jpeg_quality: int = 95) -> None:
     """Write an RGB frame; the format follows the suffix (PNG when there is none). OSError on I/O."""
     import cv2
 
     suffix = image_suffix(path)
-    params = [cv2.IMWRITE_PNG_COMPRESSION, 3] if suffix == ".png" else []  # fast, still lossless
+    params = []
+    if suffix == ".png":
+        params = [cv2.IMWRITE_PNG_COMPRESSION, 3]  # fast, still lossless
+    elif suffix in (".jpg", ".jpeg"):
+        params = [cv2.IMWRITE_JPEG_QUALITY, int(jpeg_quality)]
     ok, buf = cv2.imencode(suffix, np.ascontiguousarray(frame[:, :, ::-1]), params)
     if not ok:
         raise VfiError(f"{path.name}: could not encode image as {suffix}")

@@ -1,4 +1,5 @@
-"""Writing frames: H.264 video (with the source's audio), PNG sequences and GIFs.
+"""Writing frames: video (any codec of core/formats.py, with the source's audio), folders of PNG or
+JPEG frames, and GIFs.
 
 Every writer works under a temporary name and renames on success, so a cancelled or failed
 export never leaves a file that looks complete.
@@ -16,22 +17,13 @@ from typing import Optional
 
 import numpy as np
 
+from .audio import AudioClip
 from .errors import VfiError
 from .files import check_writable_dir, discard, io_error, temp_path
+from .formats import DEFAULT_QUALITY, OutputFormat, jpeg_quality, output_format
 from .video_io import write_image
 
-VIDEO_FORMATS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}
-
-
-def output_kind(path: Path) -> str:
-    suffix = path.suffix.lower()
-    if suffix in VIDEO_FORMATS:
-        return "video"
-    if suffix == ".gif":
-        return "gif"
-    if suffix in ("", ".png") or path.is_dir():
-        return "png"
-    raise VfiError(f"{path.name}: unsupported output type (use .mp4, .mov, .mkv, .gif, or a folder for PNGs)")
+__all__ = ["AudioClip", "FrameSequenceWriter", "FrameWriter", "GifWriter", "VideoWriter", "fps_fraction", "open_writer"]
 
 
 class FrameWriter(ABC):
@@ -62,19 +54,32 @@ def fps_fraction(fps: float) -> Fraction:
 
 
 class VideoWriter(FrameWriter):
-    """H.264 (libx264, CRF quality, yuv420p) in mp4/mov/mkv, optionally with an audio track."""
+    """One video stream (the format's codec, pixel format and quality) in its container, optionally
+    with the source's audio (AAC; Opus in WebM, PCM beside ProRes, FLAC beside FFV1)."""
 
-    def __init__(self, path: Path, fps: float, quality: int = 18, audio: Optional["AudioClip"] = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        fps: float,
+        quality: int = DEFAULT_QUALITY,
+        audio: Optional[AudioClip] = None,
+        fmt: Optional[OutputFormat] = None,
+        audio_length_s: Optional[float] = None,
+    ) -> None:
         super().__init__(path, fps)
         import av
 
+        self.fmt = fmt or output_format(self.path)
         check_writable_dir(self.path.parent)
         self.tmp = temp_path(self.path)
         self.quality = int(np.clip(quality, 0, 51))
         self.audio = audio
+        self.audio_length_s = audio_length_s
         self.audio_written = False
+        self._pad = self.fmt.codec.pix_fmt.startswith("yuv")  # chroma subsampling needs even sizes
+        os.environ.setdefault("SVT_LOG", "1")  # SVT-AV1 prints a banner at its default log level
         try:
-            self.container = av.open(str(self.tmp), mode="w", format=VIDEO_FORMATS[self.path.suffix.lower()])
+            self.container = av.open(str(self.tmp), mode="w", format=self.fmt.container)
         except OSError as exc:
             raise io_error(self.path, exc) from None
         except av.error.FFmpegError as exc:
@@ -82,13 +87,16 @@ class VideoWriter(FrameWriter):
         self.stream = None
 
     def _open_stream(self, h: int, w: int) -> None:
-        self.stream = self.container.add_stream("libx264", rate=fps_fraction(self.fps))
-        self.stream.width = w + (w % 2)  # yuv420p needs even sizes; odd ones get one replicated edge
-        self.stream.height = h + (h % 2)
-        self.stream.pix_fmt = "yuv420p"
-        self.stream.options = {"crf": str(self.quality), "preset": "medium"}
+        codec = self.fmt.codec
+        self.stream = self.container.add_stream(self.fmt.encoder, rate=fps_fraction(self.fps))
+        self.stream.width = w + (w % 2 if self._pad else 0)  # odd sizes get one replicated edge
+        self.stream.height = h + (h % 2 if self._pad else 0)
+        self.stream.pix_fmt = codec.pix_fmt
+        self.stream.options = codec.encoder_options(self.fmt.encoder, self.quality)
+        if codec.key == "h265" and self.fmt.container in ("mp4", "mov"):
+            self.stream.codec_context.codec_tag = "hvc1"  # the tag Apple's players look for
         if self.audio is not None:
-            self.audio_written = self.audio.write_to(self.container)
+            self.audio_written = self.audio.write_to(self.container, self.fmt.audio_codec, self.audio_length_s)
 
     def write(self, frame: np.ndarray) -> None:
         import av
@@ -96,7 +104,7 @@ class VideoWriter(FrameWriter):
         if self.stream is None:
             self._open_stream(*frame.shape[:2])
         h, w = frame.shape[:2]
-        if h % 2 or w % 2:
+        if self._pad and (h % 2 or w % 2):
             frame = np.pad(frame, ((0, h % 2), (0, w % 2), (0, 0)), mode="edge")
         vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
         vf.pts = self.frames_written
@@ -124,79 +132,15 @@ class VideoWriter(FrameWriter):
         discard(self.tmp)
 
 
-class AudioClip:
-    """The part [start_s, end_s) of a file's first audio track, re-encoded to AAC on output."""
+class FrameSequenceWriter(FrameWriter):
+    """frame_000000.png (or .jpg) ... in a folder, built as `.NAME.part` and renamed when complete."""
 
-    def __init__(self, source_path: Path, start_s: float, end_s: float) -> None:
-        self.source_path = Path(source_path)
-        self.start_s = start_s
-        self.end_s = end_s
-
-    def write_to(self, container) -> bool:
-        import av
-
-        try:
-            src = av.open(str(self.source_path))
-        except av.error.FFmpegError:
-            return False
-        try:
-            if not src.streams.audio:
-                return False
-            ast = src.streams.audio[0]
-            rate = ast.codec_context.sample_rate or 48000
-            layout = "stereo" if (ast.codec_context.channels or 2) >= 2 else "mono"
-            out = container.add_stream("aac", rate=rate)
-            out.layout = layout
-            resampler = av.AudioResampler(format="fltp", layout=layout, rate=rate)
-            first = int(round(self.start_s * rate))
-            last = int(round(self.end_s * rate))
-            written = 0
-            video_start = src.streams.video[0].start_time if src.streams.video else None
-            origin = float(video_start * src.streams.video[0].time_base) if video_start is not None else 0.0
-            for frame in src.decode(ast):
-                if frame.pts is None:
-                    continue
-                for rf in resampler.resample(frame):
-                    written = self._emit(out, container, rf, rate, layout, first, last, written, origin)
-            for rf in resampler.resample(None):
-                written = self._emit(out, container, rf, rate, layout, first, last, written, origin)
-            for packet in out.encode(None):
-                container.mux(packet)
-            return written > 0
-        except av.error.FFmpegError:
-            return False
-        finally:
-            src.close()
-
-    @staticmethod
-    def _emit(out, container, frame, rate, layout, first, last, written, origin) -> int:
-        import av
-
-        if frame.pts is None:
-            return written
-        start = int(round((float(frame.pts * frame.time_base) - origin) * rate))
-        data = frame.to_ndarray()
-        n = data.shape[1]
-        a, b = max(first, start), min(last, start + n)
-        if b <= a:
-            return written
-        piece = np.ascontiguousarray(data[:, a - start : b - start])
-        nf = av.AudioFrame.from_ndarray(piece, format="fltp", layout=layout)
-        nf.sample_rate = rate
-        nf.pts = a - first
-        nf.time_base = Fraction(1, rate)
-        for packet in out.encode(nf):
-            container.mux(packet)
-        return written + piece.shape[1]
-
-
-class PngSequenceWriter(FrameWriter):
-    """frame_000000.png ... in a folder, built as `.NAME.part` and renamed when complete."""
-
-    def __init__(self, path: Path, fps: float) -> None:
+    def __init__(self, path: Path, fps: float, frame_type: str = "png", quality: int = DEFAULT_QUALITY) -> None:
         super().__init__(path, fps)
-        if self.path.suffix.lower() == ".png":
+        if self.path.suffix.lower() in (".png", ".jpg"):
             self.path = self.path.with_suffix("")
+        self.suffix = f".{frame_type}"
+        self._params = {"jpeg_quality": jpeg_quality(quality)} if frame_type == "jpg" else {}
         if self.path.exists() and (not self.path.is_dir() or any(self.path.iterdir())):
             raise VfiError(f"{self.path} exists and is not an empty folder; choose a new name")
         check_writable_dir(self.path.parent)
@@ -209,7 +153,7 @@ class PngSequenceWriter(FrameWriter):
 
     def write(self, frame: np.ndarray) -> None:
         try:
-            write_image(self.tmp / f"frame_{self.frames_written:06d}.png", frame)
+            write_image(self.tmp / f"frame_{self.frames_written:06d}{self.suffix}", frame, **self._params)
         except OSError as exc:
             raise io_error(self.path, exc) from None
         self.frames_written += 1
@@ -282,10 +226,16 @@ class GifWriter(FrameWriter):
         discard(self.tmp)
 
 
-def open_writer(path: Path, fps: float, quality: int = 18, audio: Optional[AudioClip] = None) -> FrameWriter:
-    kind = output_kind(Path(path))
-    if kind == "video":
-        return VideoWriter(path, fps, quality=quality, audio=audio)
-    if kind == "gif":
-        return GifWriter(path, fps)
-    return PngSequenceWriter(path, fps)
+def open_writer(
+    fmt: OutputFormat,
+    fps: float,
+    quality: int = DEFAULT_QUALITY,
+    audio: Optional[AudioClip] = None,
+    audio_length_s: Optional[float] = None,
+) -> FrameWriter:
+    """The writer for a checked output format (core/formats.py's `output_format`)."""
+    if fmt.kind == "video":
+        return VideoWriter(fmt.path, fps, quality=quality, audio=audio, fmt=fmt, audio_length_s=audio_length_s)
+    if fmt.kind == "gif":
+        return GifWriter(fmt.path, fps)
+    return FrameSequenceWriter(fmt.path, fps, frame_type=fmt.frame_type, quality=quality)

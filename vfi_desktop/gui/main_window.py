@@ -49,7 +49,9 @@ from .tasks import (
     interpolate_pair,
     make_thumbnails,
     PreviewSpec,
+    QueueSpec,
     export_clip,
+    export_queue,
     preview_clip,
 )
 from .view_modes import VIEW_MODES, ViewState, compose, frames_needed
@@ -735,11 +737,13 @@ class MainWindow(QMainWindow):
         self.preview_dialog.raise_()
         self.preview_dialog.request_render()
 
-    def _render_preview(self, factor: float, span: int) -> None:
+    def _render_preview(self, factor: float, span: int, slowmo: bool = False) -> None:
         if self._preview_job is not None:
             self._preview_job.cancel()
         dialog, gen = self.preview_dialog, self.generation
-        spec = PreviewSpec(self.source_path, self.source.info.fps, self.timeline.current, span, factor, self.controls.method_combo.current_choice())
+        spec = PreviewSpec(
+            self.source_path, self.source.info.fps, self.timeline.current, span, factor, self.controls.method_combo.current_choice(), slowmo
+        )
         self._preview_job = self.jobs.start(
             lambda report, cancel: run_in_child(preview_clip, spec, report=report, cancel=cancel),
             "preview",
@@ -768,8 +772,10 @@ class MainWindow(QMainWindow):
         self.export_dialog.show()
         self.export_dialog.raise_()
 
-    def _start_export(self, spec: ExportJobSpec) -> Job:
-        return self.jobs.start(lambda report, cancel: run_in_child(export_clip, spec, report=report, cancel=cancel), "export")
+    def _start_export(self, spec: ExportJobSpec | QueueSpec) -> Job:
+        """One export, or the dialog's queue, in a child process."""
+        function = export_queue if isinstance(spec, QueueSpec) else export_clip
+        return self.jobs.start(lambda report, cancel: run_in_child(function, spec, report=report, cancel=cancel), "export")
 
     def show_about(self) -> None:
         AboutDialog(self).exec()

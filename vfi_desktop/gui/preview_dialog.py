@@ -22,13 +22,14 @@ from .tasks import PreviewResult
 from .viewer import Pane, Viewer
 
 PREVIEW_FACTORS = (2.0, 3.0, 4.0, 8.0)
+PREVIEW_MODES = (("Smoother (x the frame rate)", False), ("Slow motion (x the frames, same rate)", True))
 
 
 class PreviewDialog(QDialog):
-    """Non-modal. `render_requested(factor, span)` asks the main window to compute; it hands back
-    progress and the result through `show_progress` / `show_result`."""
+    """Non-modal. `render_requested(factor, span, slowmo)` asks the main window to compute; it hands
+    back progress and the result through `show_progress` / `show_result`."""
 
-    render_requested = Signal(float, int)
+    render_requested = Signal(float, int, bool)
     cancel_requested = Signal()
     ready = Signal(object)  # PreviewResult, once shown
 
@@ -48,6 +49,11 @@ class PreviewDialog(QDialog):
         self.factor_combo.setObjectName("previewFactorCombo")
         for f in PREVIEW_FACTORS:
             self.factor_combo.addItem(f"{f:g}x", f)
+        self.mode_combo = QComboBox(self)
+        self.mode_combo.setObjectName("previewModeCombo")
+        for label, slowmo in PREVIEW_MODES:
+            self.mode_combo.addItem(label, slowmo)
+        self.mode_combo.setToolTip("Smoother: the same length at a higher frame rate. Slow motion: longer, at the clip's rate")
         self.span_spin = QSpinBox(self)
         self.span_spin.setObjectName("previewSpanSpin")
         self.span_spin.setRange(1, 60)
@@ -73,7 +79,7 @@ class PreviewDialog(QDialog):
         self.cancel_button.setEnabled(False)
 
         top = QHBoxLayout()
-        top.addWidget(QLabel("Speed-up"))
+        top.addWidget(self.mode_combo)
         top.addWidget(self.factor_combo)
         top.addWidget(self.span_spin)
         top.addWidget(self.render_button)
@@ -95,7 +101,7 @@ class PreviewDialog(QDialog):
         self.cancel_button.setEnabled(True)
         self.render_button.setEnabled(False)
         self.info_label.setText("Computing…")
-        self.render_requested.emit(self.factor_combo.currentData(), self.span_spin.value())
+        self.render_requested.emit(self.factor_combo.currentData(), self.span_spin.value(), bool(self.mode_combo.currentData()))
 
     def show_progress(self, p: Progress) -> None:
         self.progress.setMaximum(max(1, p.total))
@@ -105,9 +111,11 @@ class PreviewDialog(QDialog):
         self._job_over()
         self.result = result
         self.position = 0
+        mode = "slow motion, " if result.slowmo else ""
         self.info_label.setText(
-            f"Frames {result.start}–{result.stop - 1} at {result.fps:.3g} fps: {len(result.frames)} frames, "
-            f"{result.interpolated} in-between ({result.label}), computed in {result.elapsed_s:.1f} s"
+            f"Frames {result.start}–{result.stop - 1}, {mode}at {result.fps:.3g} fps: {len(result.frames)} frames "
+            f"({len(result.frames) / result.fps:.2f} s), {result.interpolated} in-between ({result.label}), "
+            f"computed in {result.elapsed_s:.1f} s"
         )
         self.progress.setValue(self.progress.maximum())
         self._next_frame()

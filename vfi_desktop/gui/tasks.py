@@ -16,7 +16,8 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-from ..core.export import ExportResult, ExportSettings, export_video, make_plan
+from ..core.batch import BatchResult, ExportJob, export_file, export_many
+from ..core.export import ExportResult, ExportSettings, make_plan
 from ..core.methods.base import Interpolator
 from ..core.metrics import error_map, psnr, ssim
 from ..core.progress import CancelToken, ProgressTracker
@@ -146,6 +147,7 @@ class PreviewResult:
     interpolated: int
     elapsed_s: float
     label: str
+    slowmo: bool = False  # N times the frames at the source's rate, rather than N times the rate
 
 
 def preview_range(frame_count: int, center: int, span: int) -> tuple[int, int]:
@@ -164,12 +166,15 @@ def render_preview(
     cache: InterpolatorCache,
     report: Optional[Report] = None,
     cancel: Optional[CancelToken] = None,
+    slowmo: bool = False,
 ) -> PreviewResult:
-    """The retimed frames of a short stretch, kept in memory for looped playback."""
+    """The retimed frames of a short stretch, kept in memory for looped playback: `factor` times
+    the frame rate, or with `slowmo` slow motion (`factor` times the frames at the source's rate)."""
     t0 = time.perf_counter()
     cancel = cancel or CancelToken()
     start, stop = preview_range(source.info.frame_count, center, span)
-    plan = make_plan(source, ExportSettings(factor=factor, frame_range=(start, stop)), cancel)
+    rate = {"slowmo": factor} if slowmo else {"factor": factor}
+    plan = make_plan(source, ExportSettings(frame_range=(start, stop), **rate), cancel)
     interp = cache.get(choice)
     tracker = ProgressTracker(len(plan.frames), report)
     frames: list[np.ndarray] = []
@@ -182,7 +187,7 @@ def render_preview(
         else:
             frames += interp.interpolate_many(source.read(a), source.read(b), [f.t for f in group])
         tracker.update(len(frames))
-    return PreviewResult(frames, plan.fps, start, stop, plan.interpolated, time.perf_counter() - t0, choice.label)
+    return PreviewResult(frames, plan.fps, start, stop, plan.interpolated, time.perf_counter() - t0, choice.label, slowmo)
 
 
 @dataclass
@@ -193,6 +198,7 @@ class PreviewSpec:
     span: int
     factor: float
     choice: MethodChoice
+    slowmo: bool = False
 
 
 PREVIEW_MAX_SIDE = 960  # the preview window is small; this keeps the frames sent back light
@@ -204,7 +210,9 @@ def preview_clip(spec: PreviewSpec, report: Report, cancel: CancelToken) -> Prev
     import cv2
 
     with open_source(spec.source_path, image_fps=spec.image_fps) as source:
-        result = render_preview(source, spec.center, spec.span, spec.factor, spec.choice, InterpolatorCache(), report, cancel)
+        result = render_preview(
+            source, spec.center, spec.span, spec.factor, spec.choice, InterpolatorCache(), report, cancel, slowmo=spec.slowmo
+        )
     h, w = result.frames[0].shape[:2]
     scale = PREVIEW_MAX_SIDE / max(h, w)
     if scale < 1:
@@ -244,7 +252,23 @@ class ExportJobSpec:
 
 
 def export_clip(spec: ExportJobSpec, report: Report, cancel: CancelToken) -> ExportResult:
-    """Export with a decoder of its own (for a child process)."""
-    interp = InterpolatorCache().get(spec.choice)
-    with open_source(spec.source_path, image_fps=spec.image_fps) as source:
-        return export_video(source, spec.output, interp, spec.settings, progress=report, cancel=cancel)
+    """Export with a decoder of its own (for a child process): the core's checks, then the work."""
+    cache = InterpolatorCache()
+    job = ExportJob(spec.source_path, spec.output, image_fps=spec.image_fps)
+    return export_file(job, spec.settings, lambda source: cache.get(spec.choice), progress=report, cancel=cancel)
+
+
+@dataclass
+class QueueSpec:
+    """The export dialog's queue: every job with the same settings and method, one after another."""
+
+    jobs: list[ExportJob]
+    choice: MethodChoice
+    settings: ExportSettings = field(default_factory=ExportSettings)
+
+
+def export_queue(spec: QueueSpec, report: Report, cancel: CancelToken) -> BatchResult:
+    """The queue in one child process: `report` gets BatchProgress and JobOutcome objects; a cancel
+    stops the current export and skips the rest."""
+    cache = InterpolatorCache()
+    return export_many(spec.jobs, spec.settings, lambda source: cache.get(spec.choice), progress=report, cancel=cancel, on_outcome=report)
