@@ -185,6 +185,8 @@ class ExportDialog(QDialog):
         self.check_label = QLabel("", self)
         self.check_label.setObjectName("exportCheckLabel")
         self.check_label.setWordWrap(True)
+        self.check_label.setMinimumWidth(280)  # room for the one-line reason beside Export
+        self.check_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.check_label.setStyleSheet("color: #c0392b")
         self.start_button = QPushButton("Export", self)
         self.start_button.setObjectName("exportStartButton")
@@ -352,6 +354,14 @@ class ExportDialog(QDialog):
     def _name_tag(self) -> str:
         return "_slowmo" if self.slowmo_radio.isChecked() else "_smooth"
 
+    def _retag_path(self) -> None:
+        """A suggested name follows the mode: clip_smooth.mp4 <-> clip_slowmo.mp4."""
+        path = Path(self.path_edit.text())
+        tag = self._name_tag()
+        for old in ("_smooth", "_slowmo"):
+            if old != tag and path.stem.endswith(old):
+                self.path_edit.setText(str(path.with_name(path.stem[: -len(old)] + tag + path.suffix)))
+
     def _on_format(self) -> None:
         if self.path_edit.text():
             self.path_edit.setText(str(output_for_format(Path(self.path_edit.text()), self.format_combo.currentData())))
@@ -382,6 +392,7 @@ class ExportDialog(QDialog):
         if self.running:
             return
         mode = self.mode()
+        self._retag_path()
         self.factor_spin.setEnabled(mode == "factor")
         self.fps_spin.setEnabled(mode == "fps")
         self.slowmo_spin.setEnabled(mode == "slowmo")

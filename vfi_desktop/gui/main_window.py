@@ -759,6 +759,7 @@ class MainWindow(QMainWindow):
         if self.export_dialog is None:
             self.export_dialog = ExportDialog(self._start_export, self.settings, self)
             self.export_dialog.export_finished.connect(lambda r: self.statusBar().showMessage(r.summary(), 15000))
+            self.export_dialog.queue_finished.connect(lambda r: self.statusBar().showMessage(r.summary().splitlines()[0], 15000))
         folder = self.source_path.parent if os.access(self.source_path.parent, os.W_OK) else Path.home()
         self.export_dialog.prepare(
             self.source_path,
