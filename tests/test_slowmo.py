@@ -124,3 +124,52 @@ def test_atempo_stages_stay_in_range_and_multiply_to_the_tempo(tempo, stages):
     got = atempo_stages(tempo)
     assert got == pytest.approx(stages) and np.prod(got) == pytest.approx(tempo)
     assert all(0.5 <= s <= 2.0 for s in got)
+
+
+def write_clip_with_late_audio(path, delay_s: float):
+    """1 s of video at 12 fps whose 440 Hz tone starts `delay_s` after the first frame."""
+    from fractions import Fraction
+
+    c = av.open(str(path), "w")
+    v = c.add_stream("libx264", rate=Fraction(12))
+    v.width, v.height, v.pix_fmt = 48, 32, "yuv420p"
+    a = c.add_stream("aac", rate=44100)
+    a.layout = "mono"
+    for i, f in enumerate(moving_square(12, 32, 48)):
+        vf = av.VideoFrame.from_ndarray(f, format="rgb24")
+        vf.pts = i
+        for p in v.encode(vf):
+            c.mux(p)
+    for p in v.encode():
+        c.mux(p)
+    n, offset = int(44100 * (1 - delay_s)), int(44100 * delay_s)
+    tone = (0.3 * np.sin(2 * np.pi * 440 * np.arange(n) / 44100)).astype(np.float32)
+    for s in range(0, n, 1024):
+        af = av.AudioFrame.from_ndarray(tone[None, s : s + 1024].copy(), format="flt", layout="mono")
+        af.sample_rate, af.pts = 44100, offset + s
+        for p in a.encode(af):
+            c.mux(p)
+    for p in a.encode():
+        c.mux(p)
+    c.close()
+    return path
+
+
+@pytest.mark.parametrize("settings,silent_s", [(ExportSettings(factor=2), 0.5), (ExportSettings(slowmo=2, slowmo_audio="stretch"), 1.0)])
+def test_audio_that_starts_late_stays_in_sync(tmp_path, settings, silent_s):
+    src_path = write_clip_with_late_audio(tmp_path / "late.mp4", 0.5)
+    out = tmp_path / "out.mkv"  # Matroska: no mp4 edit list between the samples and their times
+    with open_source(src_path) as src:
+        export_video(src, out, load_interpolator("blend"), settings)
+    samples, rate, _ = audio_of_any(out)
+    rms = lambda a, b: float(np.sqrt(np.mean(samples[int(a * rate) : int(b * rate)] ** 2)))  # noqa: E731
+    assert rms(0.05, silent_s - 0.1) < 0.01  # silence where the source had no sound yet
+    assert rms(silent_s + 0.1, silent_s + 0.4) > 0.1  # the tone where it starts, slowed or not
+
+
+def audio_of_any(path) -> tuple[np.ndarray, int, float]:
+    with av.open(str(path)) as c:
+        a = c.streams.audio[0]
+        samples = np.concatenate([f.to_ndarray()[0] for f in c.decode(a)])
+        rate = a.codec_context.sample_rate
+        return samples, rate, len(samples) / rate

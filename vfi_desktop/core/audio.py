@@ -65,13 +65,23 @@ class AudioClip:
             last = int(round(self.end_s * rate))
             video_start = src.streams.video[0].start_time if src.streams.video else None
             origin = float(video_start * src.streams.video[0].time_base) if video_start is not None else 0.0
+            fed = 0  # samples of the range passed on so far: gaps in the track become silence
             for frame in itertools.chain(src.decode(ast), [None]):  # None flushes the resampler
                 if frame is not None and frame.pts is None:
                     continue
                 for rf in resampler.resample(frame):
-                    piece = _cut(rf, origin, rate, first, last)
-                    if piece is not None:
-                        sink.add_many(stretch.push(piece) if stretch else [piece])
+                    cut = _cut(rf, origin, rate, first, last)
+                    if cut is None:
+                        continue
+                    offset, piece = cut
+                    if offset > fed:  # the track starts late or has a hole: keep it in sync
+                        piece = np.concatenate([np.zeros((piece.shape[0], offset - fed), np.float32), piece], axis=1)
+                    elif offset < fed:  # overlapping timestamps: keep what is new
+                        piece = piece[:, fed - offset :]
+                    if piece.shape[1] == 0:
+                        continue
+                    fed += piece.shape[1]
+                    sink.add_many(stretch.push(np.ascontiguousarray(piece)) if stretch else [piece])
             if stretch:
                 sink.add_many(stretch.flush())
             return sink.finish()
@@ -84,8 +94,9 @@ class AudioClip:
 _AUDIO_RATE = {"libopus": 48000}  # encoders that take only some rates (Opus: 48 kHz)
 
 
-def _cut(frame, origin: float, rate: int, first: int, last: int) -> Optional[np.ndarray]:
-    """The samples of `frame` that fall in [first, last) (sample numbers from the video's start)."""
+def _cut(frame, origin: float, rate: int, first: int, last: int) -> Optional[tuple[int, np.ndarray]]:
+    """(offset from `first`, samples) of the part of `frame` in [first, last) (sample numbers from
+    the video's start)."""
     if frame.pts is None:
         return None
     start = int(round((float(frame.pts * frame.time_base) - origin) * rate))
@@ -93,7 +104,7 @@ def _cut(frame, origin: float, rate: int, first: int, last: int) -> Optional[np.
     a, b = max(first, start), min(last, start + data.shape[1])
     if b <= a:
         return None
-    return np.ascontiguousarray(data[:, a - start : b - start])
+    return a - first, np.ascontiguousarray(data[:, a - start : b - start], dtype=np.float32)
 
 
 class _Stretch:
