@@ -429,14 +429,14 @@ def add_interpolate_arguments(sp: argparse.ArgumentParser) -> None:
         help=".mp4 .mkv .mov .webm .gif, or a folder name for image frames; with several inputs, the folder for the outputs",
     )
     g = sp.add_mutually_exclusive_group()
-    g.add_argument("--factor", type=float, help="frame-rate multiplier: 2, 4, 8, or a decimal like 2.5")
-    g.add_argument("--fps", type=float, help="target frame rate, e.g. 60")
-    g.add_argument("--slowmo", type=float, help="slow motion: N times the frames at the source's rate (lasts N times as long)")
+    g.add_argument("--factor", type=float, metavar="N", help="frame-rate multiplier: 2, 4, 8, or a decimal like 2.5")
+    g.add_argument("--fps", type=float, metavar="F", help="target frame rate, e.g. 60")
+    g.add_argument("--slowmo", type=float, metavar="N", help="slow motion: N times the frames at the source's rate (lasts N times as long)")
     sp.add_argument(
         "--slowmo-audio", choices=["drop", "stretch"],
         help="slow motion: drop the audio (default) or stretch it to match, pitch kept",
     )
-    sp.add_argument("--range", help="frames A:B of the source (B exclusive; either may be empty)")
+    sp.add_argument("--range", metavar="A:B", help="frames A:B of the source (B exclusive; either may be empty)")
     sp.add_argument("--input-fps", type=float, default=12.0, help="frame rate of an image folder (default 12)")
     sp.add_argument("--dedupe", action="store_true", help="drop held frames (stop motion on twos) before retiming")
     sp.add_argument("--no-scene-detect", action="store_true", help="interpolate across scene cuts too")

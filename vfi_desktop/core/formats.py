@@ -141,7 +141,8 @@ class OutputFormat:
 
     def describe(self) -> str:
         if self.kind == "video":
-            return f"{self.codec.label} in {self.path.suffix.lower().lstrip('.').upper()} ({self.encoder})"
+            container = {".webm": "WebM"}.get(self.path.suffix.lower(), self.path.suffix.lstrip(".").upper())
+            return f"{self.codec.label} in {container} ({self.encoder})"
         if self.kind == "gif":
             return "animated GIF"
         return f"{self.frame_type.upper()} frames in a folder"
