@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from vfi_desktop.api import load_interpolator  # noqa: E402
 from vfi_desktop.core.finetune import PRESETS, train_command  # noqa: E402
-from vfi_desktop.core.methods.neural import NeuralInterpolator  # noqa: E402
+from vfi_desktop.model.interpolator import NeuralInterpolator  # noqa: E402
 from vfi_desktop.core.metrics import psnr  # noqa: E402
 from vfi_desktop.model.data import Clip, load_clip, split_held_out  # noqa: E402
 from vfi_desktop.model.train import initial_model  # noqa: E402

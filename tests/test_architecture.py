@@ -52,3 +52,17 @@ def test_engine_runs_without_loading_qt():
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_layers_point_one_way():
+    """gui/cli -> api -> model -> core: the core never imports the model or the api, the model
+    never imports the api or the command line."""
+    rules = {"core": ("vfi_desktop.model", "vfi_desktop.api", "vfi_desktop.cli"),
+             "model": ("vfi_desktop.api", "vfi_desktop.cli")}
+    offenders = []
+    for sub, forbidden in rules.items():
+        for path in (PACKAGE / sub).rglob("*.py"):
+            for name in imported_modules(path):
+                if any(name == f or name.startswith(f + ".") for f in forbidden):
+                    offenders.append(f"{path.relative_to(PACKAGE)} imports {name}")
+    assert offenders == []

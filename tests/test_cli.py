@@ -47,8 +47,8 @@ def test_pair(tmp_path):
         (["pair", "{bad}", "{bad}", "-o", "m.xyz"], "unsupported image type"),
         (["interpolate", "{clip}", "-o", "{clip}", "--factor", "2"], "would replace the clip"),
         (["bench", "{clip}", "--weights", "nonsense"], "METHOD=FILE"),
-        (["bench", "{clip}", "--strides", "0"], "strides must be 1 or more"),
-        (["bench", "{clip}", "--strides", "500", "--methods", "blend"], "no clip has a triplet at stride 500"),
+        (["bench", "{clip}", "--gaps", "1"], "gaps must be 2 or more"),
+        (["bench", "{clip}", "--gaps", "500", "--methods", "blend"], "no clip has a window at gap 500"),
         (["train", "--data", "{clip}", "--steps", "0", "--out", "{tmp}/w.safetensors"], "steps must be at least 1"),
         (["train", "--data", "{clip}", "--crop", "100", "--out", "{tmp}/w.safetensors"], "multiple of 64"),
         (["train", "--data", "{clip}", "--lr", "-1", "--out", "{tmp}/w.safetensors"], "learning rate"),
@@ -79,12 +79,20 @@ def test_real_process_exit_code_and_no_traceback(tmp_path):
 
 def test_bench_prints_every_method_side_by_side(clip, tmp_path, capsys):
     out_json = tmp_path / "b.json"
-    assert main(["bench", str(clip), "--methods", "blend", "flow", "--max-triplets", "3", "--repeats", "1", "--json", str(out_json)]) == 0
+    argv = ["bench", str(clip), "--methods", "blend", "dis", "flow", "--gaps", "2", "4", "--max-windows", "3", "--repeats", "1",
+            "--json", str(out_json)]
+    assert main(argv) == 0
     text = capsys.readouterr().out
-    assert "| blend |" in text and "| flow |" in text and "PSNR s1" in text and "PSNR s2" in text
+    assert "| blend |" in text and "| dis |" in text and "| flow |" in text
+    assert "PSNR g2" in text and "PSNR g4" in text and "vs dis g4" in text and "CPU:" in text
     data = json.loads(out_json.read_text())
-    assert data["methods"]["flow"]["s1"]["psnr"] > data["methods"]["blend"]["s1"]["psnr"]
-    assert data["methods"]["flow"]["ms_720p"] > 0
+    flow, blend, dis = (data["methods"][m] for m in ("flow", "blend", "dis"))
+    assert flow["g2"]["psnr"] > blend["g2"]["psnr"] and dis["g2"]["psnr"] > blend["g2"]["psnr"]
+    # gap 4 scores every frame between the inputs: 3 per window
+    clip_name = next(iter(flow["per_clip"]))
+    assert flow["per_clip"][clip_name]["g4"]["n"] == 3 * 3 and flow["per_clip"][clip_name]["g2"]["n"] == 3
+    assert flow["ms_720p"] > 0 and flow["ms_720p_runs"] >= 1
+    assert "AVX" in data["cpu"] or "?" in data["cpu"]
 
 
 def test_train_command_writes_weights(tmp_path, capsys):

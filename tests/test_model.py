@@ -16,7 +16,7 @@ TINY = FlowUNetConfig(widths=(8, 8, 8, 8, 8))
 
 
 def run_flow_unet(model, a, b, t):
-    from vfi_desktop.core.methods.neural import NeuralInterpolator
+    from vfi_desktop.model.interpolator import NeuralInterpolator
 
     return NeuralInterpolator(model, "test", device="cpu").interpolate(a, b, t)
 
@@ -41,7 +41,7 @@ def test_shapes_for_odd_sizes_and_any_t(h, w, t):
 def test_raw_network_at_t0_and_t1_gives_back_the_inputs():
     """Without the API's short-cut: the network itself returns (close to) the inputs at the ends."""
     model, _ = load_model(bundled_weights("unet"))
-    from vfi_desktop.core.methods.neural import NeuralInterpolator
+    from vfi_desktop.model.interpolator import NeuralInterpolator
     from vfi_desktop.core.metrics import psnr
 
     interp = NeuralInterpolator(model, "bundled", device="cpu")
@@ -111,7 +111,7 @@ def test_a_few_training_steps_lower_the_loss(tmp_path):
     cfg = TrainConfig(steps=25, batch_size=2, crop=64, lr=2e-3, warmup_steps=1, val_every=0, checkpoint_every=0, seed=3)
     torch.manual_seed(0)
     trainer = Trainer(cfg, sampler, None, None)
-    batches = [sample_batch(sampler, cfg.seed, 0, cfg.batch_size, with_motion=True)]
+    batches = [sample_batch(sampler, cfg.seed, 0, cfg.batch_size, "maps")]
 
     def loss() -> float:
         with torch.no_grad():

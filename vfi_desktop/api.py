@@ -1,7 +1,7 @@
 """The one public entry to the engine.
 
     from vfi_desktop.api import load_interpolator
-    interp = load_interpolator("unet")            # or "flow", "blend", "unet-direct"
+    interp = load_interpolator("unet")            # or "flow", "dis", "blend", "unet-direct"
     middle = interp.interpolate(frame0, frame1, t=0.5)   # HxWx3 uint8 RGB in and out
 
     from vfi_desktop.api import ExportSettings, check_export, export
@@ -23,7 +23,7 @@ from .core.video_io import DEFAULT_IMAGE_FPS
 
 __all__ = ["METHODS", "ExportResult", "ExportSettings", "Preflight", "check_export", "export", "load_interpolator"]
 
-METHODS = ("unet", "flow", "blend", "unet-direct")
+METHODS = ("unet", "flow", "dis", "blend", "unet-direct")
 _ARCH_OF_METHOD = {"unet": "flow_unet", "unet-direct": "direct_unet"}
 
 
@@ -39,10 +39,14 @@ def load_interpolator(method: str = "unet", weights: Optional[str | Path] = None
         from .core.methods.flow import FlowInterpolator
 
         return FlowInterpolator()
+    if method == "dis":
+        from .core.methods.dis import DisInterpolator
+
+        return DisInterpolator()
     if method in _ARCH_OF_METHOD:
         import torch
 
-        from .core.methods.neural import NeuralInterpolator
+        from .model.interpolator import NeuralInterpolator
         from .model.weights import load_model
         from .paths import bundled_weights
 

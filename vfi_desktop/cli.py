@@ -382,14 +382,15 @@ class EventStream:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from .core.bench import run_benchmark
+    from .bench import run_benchmark
 
     run_benchmark(
         args.clips,
         methods=args.methods,
-        strides=args.strides,
-        max_triplets=args.max_triplets,
+        gaps=args.gaps,
+        max_windows=args.max_windows,
         speed_repeats=args.repeats,
+        speed=not args.no_speed,
         weights=parse_weight_overrides(args.weights or []),
         out=sys.stdout,
         json_path=args.json,
@@ -541,9 +542,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("clips", nargs="+", help="clips (or image folders) with real frames")
     sp.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     sp.add_argument("--weights", nargs="*", help="METHOD=FILE overrides, e.g. unet=my.safetensors")
-    sp.add_argument("--strides", nargs="+", type=int, default=[1, 2])
-    sp.add_argument("--max-triplets", type=int, default=0, help="per clip and stride (0: all)")
-    sp.add_argument("--repeats", type=int, default=7, help="timed runs at 1280x720 per method")
+    sp.add_argument("--gaps", nargs="+", type=int, default=[2, 4, 8],
+                    help="frames i and i+GAP in, every frame between them the truth (default 2 4 8)")
+    sp.add_argument("--max-windows", type=int, default=0, help="per clip and gap, evenly spread (0: every window)")
+    sp.add_argument("--repeats", type=int, default=11, help="timed runs at 1280x720 per method (median)")
+    sp.add_argument("--no-speed", action="store_true", help="quality only")
     sp.add_argument("--threads", type=int, default=2, help="CPU threads for the speed test (default 2)")
     sp.add_argument("--json", help="also write the figures to this JSON file")
     sp.set_defaults(func=cmd_bench)

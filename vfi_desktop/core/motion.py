@@ -16,6 +16,17 @@ import numpy as np
 # DIS runs on a copy whose long side is at most this: motion estimated at reduced scale is both
 # faster and more robust to large displacements; vectors are scaled back up for warping.
 FLOW_MAX_SIDE = 640
+# `flow` and the U-Net: DIS "medium" on the whole frame up to this long side (on 720p footage a
+# 640 px copy loses 0.1-0.25 dB), on a copy this wide above it.
+MOTION_MAX_SIDE = 1280
+
+
+def linear_intermediate(flow01: np.ndarray, flow10: np.ndarray, t: float) -> tuple[np.ndarray, np.ndarray]:
+    """Backward flows from time t to frame 0 and to frame 1, assuming straight, even motion
+    (Super SloMo: F_t0 = -(1-t)t F_01 + t^2 F_10, F_t1 = (1-t)^2 F_01 - t(1-t) F_10)."""
+    ft0 = (-(1.0 - t) * t) * flow01 + (t * t) * flow10
+    ft1 = ((1.0 - t) ** 2) * flow01 + (-t * (1.0 - t)) * flow10
+    return ft0, ft1
 
 
 @dataclass
@@ -59,15 +70,30 @@ def estimate_motion(
     def dis(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return cv2.DISOpticalFlow_create(DIS_PRESETS[preset]).calc(a, b, None)
 
-    flow01, flow10 = _both_ways(dis, (g0, g1), (g1, g0))
-    conf0, conf1 = _both_ways(_consistency, (flow01, flow10), (flow10, flow01))
+    flow01, flow10 = both_ways(dis, (g0, g1), (g1, g0))
+    conf0, conf1 = both_ways(_consistency, (flow01, flow10), (flow10, flow01))
     return PairMotion(flow01, flow10, conf0, conf1, frame0.shape[:2])
+
+
+def estimate_flows(
+    frame0: np.ndarray, frame1: np.ndarray, max_side: int | None = None, preset: str = "medium"
+) -> tuple[np.ndarray, np.ndarray]:
+    """DIS flow 0->1 and 1->0 on the whole frame, or on a copy at most `max_side` wide (vectors in
+    pixels of the grid they are computed on)."""
+    h, w = frame0.shape[:2]
+    size = working_size(h, w, max_side) if max_side else (h, w)
+    g0, g1 = to_gray(frame0, size), to_gray(frame1, size)
+
+    def dis(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return cv2.DISOpticalFlow_create(DIS_PRESETS[preset]).calc(a, b, None)
+
+    return both_ways(dis, (g0, g1), (g1, g0))
 
 
 _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="motion")
 
 
-def _both_ways(fn, args_a: tuple, args_b: tuple) -> tuple:
+def both_ways(fn, args_a: tuple, args_b: tuple) -> tuple:
     """Run the two directions side by side: OpenCV and NumPy release the GIL in the heavy parts."""
     if threading.current_thread().name.startswith("motion"):
         return fn(*args_a), fn(*args_b)
@@ -160,7 +186,7 @@ class IntermediateFlow:
 
 def intermediate_flow(motion: PairMotion, t: float) -> IntermediateFlow:
     # Unreliable source pixels (those about to be occluded) still splat, but lose to reliable ones.
-    (flow_t0, den0), (flow_t1, den1) = _both_ways(
+    (flow_t0, den0), (flow_t1, den1) = both_ways(
         _splat_and_fill, (motion.flow01, motion.conf0, t), (motion.flow10, motion.conf1, 1.0 - t)
     )
     # Visibility: how much reliable content from each frame lands here. A blur closes the cracks

@@ -14,12 +14,14 @@ from .tasks import MethodChoice
 METHOD_LABELS = {
     "unet": "U-Net (neural)",
     "flow": "Optical flow (classical)",
+    "dis": "Optical flow, plain (DIS)",
     "blend": "Cross-fade (blend)",
     "unet-direct": "U-Net direct (no flow input)",
 }
 METHOD_TIPS = {
     "unet": "The bundled network: refines classical optical flow (slower on CPU)",
-    "flow": "DIS optical flow both ways with occlusion-aware blending",
+    "flow": "DIS optical flow both ways; two estimates of the in-between motion, averaged",
+    "dis": "The plainest strong classical method: DIS flow, straight-line motion, a blend (the baseline)",
     "blend": "A plain cross-fade of the two frames: the baseline to beat",
     "unet-direct": "A network that predicts the frame without the classical flow as input",
 }

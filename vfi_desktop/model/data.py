@@ -52,7 +52,7 @@ class Sample:
     target: np.ndarray
     frame1: np.ndarray
     t: float
-    # DIS preset for the classical start: inference picks by frame size (core.methods.neural),
+    # DIS preset for the classical start: inference picks by frame size (model.interpolator),
     # so training sees both.
     preset: str = "fast"
 
@@ -224,8 +224,9 @@ def _jpeg(img: np.ndarray, quality: int) -> np.ndarray:
     return cv2.imdecode(buf, cv2.IMREAD_UNCHANGED) if ok else img
 
 
-def to_batch(samples: Sequence[Sample], with_motion: bool) -> dict[str, torch.Tensor]:
-    """Stack samples into tensors, adding the classical motion the FlowUNet starts from."""
+def to_batch(samples: Sequence[Sample], motion_kind: Optional[str]) -> dict[str, torch.Tensor]:
+    """Stack samples into tensors, adding the motion the network starts from: "flows" (DIS both
+    ways, FusionUNet), "maps" (the splatted classical maps of the earlier FlowUNet) or None."""
 
     def stack(key: str) -> torch.Tensor:
         arr = np.stack([getattr(s, key) for s in samples]).astype(np.float32) / 255.0
@@ -237,7 +238,11 @@ def to_batch(samples: Sequence[Sample], with_motion: bool) -> dict[str, torch.Te
         "target": stack("target"),
         "t": torch.tensor([s.t for s in samples], dtype=torch.float32),
     }
-    if with_motion:
+    if motion_kind == "flows":
+        pairs = [motion.estimate_flows(s.frame0, s.frame1) for s in samples]
+        for k, key in enumerate(("flow01", "flow10")):
+            batch[key] = torch.from_numpy(np.stack([p[k] for p in pairs])).permute(0, 3, 1, 2).contiguous()
+    elif motion_kind == "maps":
         maps = np.stack(
             [classical_maps(motion.estimate_motion(s.frame0, s.frame1, preset=s.preset), s.t) for s in samples]
         )
@@ -251,8 +256,13 @@ def model_inputs(batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
 
 
 def sample_batch(
-    sampler: TripletSampler, seed: int, step: int, batch_size: int, with_motion: bool
+    sampler: TripletSampler, seed: int, step: int, batch_size: int, motion_kind: Optional[str]
 ) -> dict[str, torch.Tensor]:
     rng = np.random.default_rng([seed, step])  # per-step generator: resuming needs no RNG state
-    return to_batch([sampler.sample(rng) for _ in range(batch_size)], with_motion)
+    return to_batch([sampler.sample(rng) for _ in range(batch_size)], motion_kind)
+
+
+def motion_kind(model: torch.nn.Module) -> Optional[str]:
+    """Which motion input a network takes (see to_batch)."""
+    return {"fusion_unet": "flows", "flow_unet": "maps"}.get(getattr(model, "arch", ""))
 

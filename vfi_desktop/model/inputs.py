@@ -1,6 +1,6 @@
 """What the networks get besides the two frames: the classical motion at time t.
 
-Shared by inference (core/methods/neural.py) and training (model/data.py) so both see the same.
+Shared by inference (model/interpolator.py) and training (model/data.py) so both see the same.
 """
 
 from __future__ import annotations

@@ -21,6 +21,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ..core.flow_ops import backward_warp, resize_fields
+
 
 def conv(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
     return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1), nn.PReLU(cout))
@@ -64,35 +66,6 @@ class UNet(nn.Module):
         for up in self.ups:
             x = up(x, skips.pop())
         return x
-
-
-_GRID_CACHE: dict = {}
-
-
-def backward_warp(image: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
-    """Sample image at x + flow(x); flow in pixels (B,2,H,W). Borders replicate, like cv2.remap."""
-    b, _, h, w = flow.shape
-    key = (h, w, flow.device, flow.dtype)
-    cached = _GRID_CACHE.get(key)
-    if cached is None:
-        # grid_sample wants positions in [-1, 1]: keep the base grid and the pixel scale in those
-        # units, so each warp is one fused multiply-add over the flow.
-        # Built as normal tensors even under inference_mode: training reuses the cache.
-        with torch.inference_mode(False):
-            sx, sy = 2.0 / max(w - 1, 1), 2.0 / max(h - 1, 1)
-            ys, xs = torch.meshgrid(
-                torch.arange(h, device=flow.device, dtype=flow.dtype) * sy - 1.0,
-                torch.arange(w, device=flow.device, dtype=flow.dtype) * sx - 1.0,
-                indexing="ij",
-            )
-            scale = torch.tensor([sx, sy], device=flow.device, dtype=flow.dtype)
-            cached = (torch.stack([xs, ys], dim=2)[None], scale)
-        if len(_GRID_CACHE) > 16:
-            _GRID_CACHE.clear()
-        _GRID_CACHE[key] = cached
-    base, scale = cached
-    grid = torch.addcmul(base, flow.permute(0, 2, 3, 1), scale)
-    return F.grid_sample(image, grid, mode="bilinear", padding_mode="border", align_corners=True)
 
 
 @dataclass(frozen=True)
@@ -214,22 +187,6 @@ class FlowUNet(nn.Module):
         return x
 
 
-def resize_fields(fields: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """Resize stacked [flow (2), flow (2), extra...] maps, scaling the flow vectors with the grid."""
-    h, w = fields.shape[-2:]
-    if (h, w) == tuple(size):
-        return fields
-    sx, sy = size[1] / w, size[0] / h
-    scale = torch.ones(fields.shape[1], dtype=fields.dtype, device=fields.device)
-    scale[0:4:2] = sx
-    scale[1:4:2] = sy
-    scale = scale.view(1, -1, 1, 1)
-    # Scaling commutes with bilinear resizing: do it on the smaller grid.
-    if size[0] * size[1] > h * w:
-        return F.interpolate(fields * scale, size=size, mode="bilinear", align_corners=False)
-    return F.interpolate(fields, size=size, mode="bilinear", align_corners=False) * scale
-
-
 @dataclass(frozen=True)
 class DirectUNetConfig:
     widths: tuple[int, ...] = (32, 64, 96, 128)
@@ -267,6 +224,15 @@ class DirectUNet(nn.Module):
 
 
 ARCHITECTURES = {FlowUNet.arch: (FlowUNet, FlowUNetConfig), DirectUNet.arch: (DirectUNet, DirectUNetConfig)}
+
+
+def _register_fusion() -> None:
+    from .fusion_unet import FusionUNet, FusionUNetConfig
+
+    ARCHITECTURES[FusionUNet.arch] = (FusionUNet, FusionUNetConfig)
+
+
+_register_fusion()
 
 
 def build(arch: str, config: dict | None = None) -> nn.Module:

@@ -22,7 +22,7 @@ from ..core.errors import Cancelled, VfiError
 from ..core.files import atomic_output_path, check_writable_dir
 from ..core.metrics import psnr, ssim
 from ..core.progress import CancelToken
-from .data import Clip, TripletSampler, model_inputs, sample_batch
+from .data import Clip, TripletSampler, model_inputs, motion_kind, sample_batch
 from .losses import interpolation_loss
 from .network import build, config_dict, count_parameters
 from .weights import load_model, save_weights
@@ -117,7 +117,7 @@ class ValidationSet:
         return cls(out)
 
     def evaluate(self, model: torch.nn.Module) -> dict[str, float]:
-        from ..core.methods.neural import NeuralInterpolator
+        from .interpolator import NeuralInterpolator
 
         if not self.triplets:
             return {}
@@ -185,7 +185,7 @@ class Trainer:
             self.model = build(config.arch, config.model_config)
         _check_config(config, self.model)
         self.model.train()
-        self.with_motion = config.arch == "flow_unet"
+        self.motion_kind = motion_kind(self.model)
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         self.step = 0
         self.elapsed_before = 0.0
@@ -254,7 +254,10 @@ class Trainer:
             return None
         with torch.no_grad():
             res = self.val.evaluate(self.model)
-        self.history.append({"step": self.step, "val_psnr": res["psnr"], "val_ssim": res["ssim"]})
+        entry = {"step": self.step, "val_psnr": res["psnr"], "val_ssim": res["ssim"]}
+        if "detail" in res:  # per clip and gap, where the validation set gives them
+            entry["val_detail"] = res["detail"]
+        self.history.append(entry)
         if self.start_psnr is None:
             self.start_psnr = res["psnr"]
         if self.best["psnr"] is None or res["psnr"] > self.best["psnr"]:
@@ -290,7 +293,9 @@ class Trainer:
         prefetch = ThreadPoolExecutor(max_workers=1, thread_name_prefix="batches")
 
         def batch_for(step: int):
-            return prefetch.submit(sample_batch, self.sampler, cfg.seed, step, cfg.batch_size, self.with_motion)
+            if hasattr(self.sampler, "batch"):  # a pool of samples with their motion (model/pool.py)
+                return prefetch.submit(self.sampler.batch, cfg.seed, step, cfg.batch_size, cfg.crop)
+            return prefetch.submit(sample_batch, self.sampler, cfg.seed, step, cfg.batch_size, self.motion_kind)
 
         upcoming = batch_for(self.step)
         try:

@@ -31,6 +31,9 @@ class Interpolator(ABC):
         for t in ts:
             if not 0.0 <= float(t) <= 1.0:
                 raise ValueError(f"t must lie in [0, 1], got {t}")
+        if np.array_equal(frame0, frame1):
+            # A held frame stays a held frame, exactly: no method may add noise to a still.
+            return [frame0.copy() for _ in ts]
         inner = [t for t in ts if 0.0 < t < 1.0]
         state = self.prepare(frame0, frame1) if inner else None
         out = []
