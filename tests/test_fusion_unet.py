@@ -1,0 +1,107 @@
+"""The FusionUNet (method `unet`): its start, its CPU inference path, and the classical methods
+it starts from."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from synthetic import moving_square, texture
+
+from vfi_desktop.api import METHODS, load_interpolator
+from vfi_desktop.core.metrics import psnr
+from vfi_desktop.model.fusion_unet import FusionUNet, FusionUNetConfig
+from vfi_desktop.model.interpolator import NeuralInterpolator, pad_to_multiple, padded_flows, to_image, to_tensor, flow_tensor
+
+TINY = FusionUNetConfig(widths=(8, 8, 8, 8, 8))
+
+
+def trained_like(config: FusionUNetConfig = TINY, seed: int = 0) -> FusionUNet:
+    """A network whose heads are far from their near-zero start, so every output path matters."""
+    torch.manual_seed(seed)
+    model = FusionUNet(config)
+    with torch.no_grad():
+        for head in (model.field_head, model.rgb_head):
+            last = [m for m in head if isinstance(m, torch.nn.Conv2d)][-1]
+            last.weight.normal_(0, 0.05)
+            last.bias.normal_(0, 0.05)
+    return model.eval()
+
+
+def torch_forward(model: FusionUNet, a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
+    """The training forward pass on full frames, as training runs it."""
+    p0, p1 = pad_to_multiple(a, model.multiple), pad_to_multiple(b, model.multiple)
+    flows = padded_flows(a, b, p0.shape[:2])
+    cpu = torch.device("cpu")
+    with torch.inference_mode():
+        out = model(to_tensor(p0, cpu), to_tensor(p1, cpu), torch.tensor([t]), *(flow_tensor(f, cpu) for f in flows))
+    return to_image(out["pred"])[: a.shape[0], : a.shape[1]]
+
+
+def panning_pair(h: int, w: int, shift: int = 9) -> tuple[np.ndarray, np.ndarray]:
+    bg = texture(h + 64, w + 64, seed=4)
+    return np.ascontiguousarray(bg[20 : 20 + h, 10 : 10 + w]), np.ascontiguousarray(bg[20 + shift // 2 : 20 + shift // 2 + h, 10 + shift : 10 + shift + w])
+
+
+@pytest.mark.parametrize("t", [0.25, 0.5])
+def test_cpu_inference_path_equals_the_training_forward_pass(t):
+    """The OpenCV full-resolution path (what the app runs on a CPU) against the torch forward
+    pass the network trains with, on a real-sized (1280x720) pair, with heads far from zero."""
+    a, b = panning_pair(720, 1280)
+    model = trained_like(FusionUNetConfig(widths=(8, 8, 8, 8, 8)))
+    fast = NeuralInterpolator(model, "fast", device="cpu").interpolate(a, b, t)
+    reference = torch_forward(model, a, b, t)
+    assert fast.shape == a.shape
+    assert psnr(fast, reference) > 45
+    # and the network does act: its output is not the untrained (classical) one
+    assert psnr(fast, load_interpolator("flow").interpolate(a, b, t)) < 45
+
+
+def test_untrained_network_is_the_classical_flow_method():
+    frames = moving_square(3, 96, 160, step=5)
+    torch.manual_seed(0)
+    out = NeuralInterpolator(FusionUNet(TINY).eval(), "t", device="cpu").interpolate(frames[0], frames[2])
+    assert psnr(out, load_interpolator("flow").interpolate(frames[0], frames[2])) > 38
+
+
+@pytest.mark.parametrize("h,w", [(37, 53), (64, 64), (100, 61)])
+def test_odd_sizes(h, w):
+    out = NeuralInterpolator(trained_like(), "t", device="cpu").interpolate(texture(h, w, 1), texture(h, w, 2), 0.3)
+    assert out.shape == (h, w, 3)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_identical_inputs_come_back_exactly(method):
+    """A held frame in stop motion stays a held frame, with every method, at every t."""
+    frame = texture(72, 96, seed=9)
+    interp = load_interpolator(method, device="cpu")
+    for out in interp.interpolate_many(frame, frame.copy(), [0.2, 0.5, 0.8]):
+        assert np.array_equal(out, frame)
+
+
+def test_flow_beats_the_cross_fade_and_matches_dis_on_a_pan():
+    frames = moving_square(5, 240, 320, step=4)  # DIS needs frames of some size to find 16 px
+    truth = frames[2]
+    scores = {m: psnr(load_interpolator(m).interpolate(frames[0], frames[4], 0.5), truth) for m in ("blend", "dis", "flow")}
+    assert scores["flow"] > scores["blend"] + 6
+    assert scores["flow"] > scores["dis"] - 0.5
+
+
+def test_pool_augmentations_keep_flows_true(tmp_path):
+    """Mirrors, transposes and time reversal of stored flows must still warp frame 1 onto frame 0."""
+    from vfi_desktop.core.flow_ops import backward_warp, resize_fields
+    from vfi_desktop.model.data import Clip
+    from vfi_desktop.model.pool import Pool, PoolProducer, write_shard
+
+    frames = [np.ascontiguousarray(texture(200, 460, seed=3)[:, 3 * i : 3 * i + 256]) for i in range(10)]
+    producer = PoolProducer([Clip("pan", frames)], [], crops_per_window=2)
+    gen = producer.samples(np.random.default_rng(1))
+    write_shard([next(gen) for _ in range(6)], tmp_path, 0, {})
+    pool = Pool(tmp_path)
+    assert len(pool) >= 6
+    for step in range(4):  # different augmentations each step
+        b = pool.batch(0, step, 6, crop=128)
+        for key, src, dst in (("flow01", "img1", "img0"), ("flow10", "img0", "img1")):
+            warped = backward_warp(b[src], resize_fields(b[key], (128, 128)))
+            inner = (slice(None), slice(None), slice(16, -16), slice(16, -16))
+            assert (warped - b[dst])[inner].abs().mean() < 0.05 * (b[src] - b[dst])[inner].abs().mean()
