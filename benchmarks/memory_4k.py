@@ -27,7 +27,7 @@ print(f"{sys.argv[1]}|{peak:.0f}|{peak - before:.0f}|{dt:.2f}|{out.shape}")
 def main() -> None:
     print("| method | peak RSS (MB) | of which the interpolation (MB) | seconds | output |")
     print("|---|---|---|---|---|")
-    for method in ("blend", "flow", "unet", "unet-direct"):
+    for method in ("blend", "dis", "flow", "unet", "unet-direct"):
         res = subprocess.run([sys.executable, "-c", CHILD, method], capture_output=True, text=True)
         if res.returncode != 0:
             print(f"| {method} | failed: {res.stderr.strip().splitlines()[-1]} | | | |")

@@ -16,17 +16,17 @@ def random_unet(tmp_path_factory):
     """Until trained weights exist the loading path is tested with a tiny random-weight model."""
     import torch
 
-    from vfi_desktop.model.network import FlowUNet, FlowUNetConfig
+    from vfi_desktop.model.fusion_unet import FusionUNet, FusionUNetConfig
     from vfi_desktop.model.weights import save_weights
 
     torch.manual_seed(0)
-    model = FlowUNet(FlowUNetConfig(widths=(8, 8, 8, 8, 8)))
+    model = FusionUNet(FusionUNetConfig(widths=(8, 8, 8, 8, 8)))
     for p in model.parameters():
         p.data.normal_(0, 0.05)
     return save_weights(model, tmp_path_factory.mktemp("w") / "tiny.safetensors")
 
 
-@pytest.mark.parametrize("method", ["blend", "flow", "unet", "unet-direct"])
+@pytest.mark.parametrize("method", ["blend", "dis", "flow", "unet", "unet-direct"])
 @pytest.mark.parametrize("size", [(64, 96), (61, 97), (33, 2000 // 40)])
 def test_any_size_and_t(method, size):
     interp = load_interpolator(method, device="cpu")

@@ -103,7 +103,7 @@ def test_train_command_writes_weights(tmp_path, capsys):
     from vfi_desktop.model.weights import read_metadata
 
     meta = read_metadata(out)
-    assert meta["arch"] == "flow_unet" and meta["info"]["holdout"] == 0.3
+    assert meta["arch"] == "fusion_unet" and meta["info"]["holdout"] == 0.3
     assert (tmp_path / "w.ckpt").exists()
     assert "validation PSNR" in capsys.readouterr().err
 

@@ -8,14 +8,15 @@ import torch
 from synthetic import moving_square, texture
 
 from vfi_desktop.core.errors import VfiError
-from vfi_desktop.model.network import DirectUNet, FlowUNet, FlowUNetConfig, count_parameters
+from vfi_desktop.model.fusion_unet import FusionUNet, FusionUNetConfig
+from vfi_desktop.model.network import DirectUNet, count_parameters
 from vfi_desktop.model.weights import load_model, save_weights
 from vfi_desktop.paths import bundled_weights
 
-TINY = FlowUNetConfig(widths=(8, 8, 8, 8, 8))
+TINY = FusionUNetConfig(widths=(8, 8, 8, 8, 8))
 
 
-def run_flow_unet(model, a, b, t):
+def run_unet(model, a, b, t):
     from vfi_desktop.model.interpolator import NeuralInterpolator
 
     return NeuralInterpolator(model, "test", device="cpu").interpolate(a, b, t)
@@ -33,8 +34,8 @@ def test_bundled_models_fit_the_budget():
 @pytest.mark.parametrize("t", [0.2, 0.5, 0.9])
 def test_shapes_for_odd_sizes_and_any_t(h, w, t):
     torch.manual_seed(0)
-    model = FlowUNet(TINY)
-    out = run_flow_unet(model, texture(h, w, 1), texture(h, w, 2), t)
+    model = FusionUNet(TINY)
+    out = run_unet(model, texture(h, w, 1), texture(h, w, 2), t)
     assert out.shape == (h, w, 3)
 
 
@@ -51,18 +52,8 @@ def test_raw_network_at_t0_and_t1_gives_back_the_inputs():
     assert psnr(interp.synthesize(state, 1.0), frames[2]) > 35
 
 
-def test_untrained_flow_unet_reproduces_the_classical_method():
-    from vfi_desktop.api import load_interpolator
-    from vfi_desktop.core.metrics import psnr
-
-    frames = moving_square(3, 64, 128, step=4)
-    classical = load_interpolator("flow").interpolate(frames[0], frames[2])
-    out = run_flow_unet(FlowUNet(), frames[0], frames[2], 0.5)
-    assert psnr(out, classical) > 35
-
-
 def test_corrupt_and_mismatched_weights_fail_clearly(tmp_path):
-    good = save_weights(FlowUNet(TINY), tmp_path / "good.safetensors")
+    good = save_weights(FusionUNet(TINY), tmp_path / "good.safetensors")
     corrupt = tmp_path / "corrupt.safetensors"
     corrupt.write_bytes(good.read_bytes()[:200])
     garbage = tmp_path / "garbage.safetensors"
@@ -111,7 +102,7 @@ def test_a_few_training_steps_lower_the_loss(tmp_path):
     cfg = TrainConfig(steps=25, batch_size=2, crop=64, lr=2e-3, warmup_steps=1, val_every=0, checkpoint_every=0, seed=3)
     torch.manual_seed(0)
     trainer = Trainer(cfg, sampler, None, None)
-    batches = [sample_batch(sampler, cfg.seed, 0, cfg.batch_size, "maps")]
+    batches = [sample_batch(sampler, cfg.seed, 0, cfg.batch_size, "flows")]
 
     def loss() -> float:
         with torch.no_grad():
@@ -219,44 +210,14 @@ def test_staged_recipe_stop_after_and_init_from_checkpoint(tmp_path):
     assert load_model(tmp_path / "s2.safetensors")[1]["info"]["init"] == "s1.ckpt"
 
 
-def test_detail_branch_fast_path_equals_its_space_to_depth_definition():
-    import torch.nn.functional as F
+def test_weights_of_the_retired_network_are_a_clear_error(tmp_path):
+    """A model fine-tuned with version 0.1 (the earlier U-Net) says what it is and what to do."""
+    from safetensors.torch import save_file
 
-    torch.manual_seed(0)
-    model = FlowUNet(FlowUNetConfig(widths=(8, 8, 8, 8, 8), detail=12)).eval()
-    for p in model.detail.parameters():
-        p.data.normal_(0, 0.1)
-    w0, w1 = torch.rand(2, 3, 64, 128), torch.rand(2, 3, 64, 128)
-    feat = torch.rand(2, 8, 16, 32)
-    with torch.no_grad():
-        fast = model._detail(w0, w1, feat)
-        plain = model.detail[:-1](torch.cat([F.pixel_unshuffle(w0, 4), F.pixel_unshuffle(w1, 4), feat], 1))
-    assert fast.shape == plain.shape == (2, 4 * 16, 16, 32)
-    assert torch.allclose(fast, plain, atol=1e-5)
-
-
-def test_growing_a_detail_branch_keeps_the_trained_network_and_trains_it(tmp_path):
-    from vfi_desktop.model.data import Clip, TripletSampler
-    from vfi_desktop.model.train import TrainConfig, Trainer
-
-    torch.manual_seed(0)
-    base = FlowUNet(TINY)
-    save_weights(base, tmp_path / "base.safetensors")
-    sampler = TripletSampler([Clip("square", moving_square(8, 64, 64))], crop=64, max_gap=2)
-    cfg = TrainConfig(steps=3, batch_size=2, crop=64, val_every=0, model_config={"detail": 8}, lr=1e-3)
-    trainer = Trainer(cfg, sampler, None, tmp_path / "grown.safetensors", init_weights=tmp_path / "base.safetensors")
-    grown = trainer.model
-    assert grown.config.detail == 8
-    for name, tensor in base.state_dict().items():
-        assert torch.equal(tensor, grown.state_dict()[name])
-    frames = moving_square(3, 64, 64, step=4)
-    before = run_flow_unet(base, frames[0], frames[2], 0.5).astype(int)
-    assert np.abs(run_flow_unet(grown, frames[0], frames[2], 0.5).astype(int) - before).max() <= 2  # starts where base is
-    start = grown.detail[0].weight.detach().clone()
-    trainer.run()
-    assert not torch.equal(start, trainer.model.detail[0].weight)  # gradients reach the branch
-    loaded, meta = load_model(tmp_path / "grown.safetensors")
-    assert meta["config"]["detail"] == 8 and loaded.detail is not None
+    path = tmp_path / "old.safetensors"
+    save_file({"x": torch.zeros(1)}, str(path), metadata={"format": "vfi-desktop/1", "arch": "flow_unet", "config": "{}", "info": "{}"})
+    with pytest.raises(VfiError, match="vfi-desktop 0.1.*fine-tune again"):
+        load_model(path)
 
 
 def test_a_checkpoint_that_cannot_be_written_is_a_clear_error(tmp_path, monkeypatch):

@@ -18,7 +18,7 @@ def trained_weights(tmp_path_factory) -> Path:
     """A real weights file as the training engine writes it (info embedded)."""
     path = tmp_path_factory.mktemp("run") / "out.safetensors"
     info = {"data": ["puppet.mp4"], "steps": 120, "start_psnr": 30.0, "val_psnr": 30.7, "train_seconds": 90.0}
-    return save_weights(build("flow_unet"), path, info)
+    return save_weights(build("fusion_unet"), path, info)
 
 
 def card(name: str) -> ModelCard:
@@ -38,7 +38,7 @@ def test_save_lists_model_with_card(tmp_path, trained_weights):
     assert m.card.created  # stamped on save
     assert "+0.70 dB" in m.card.summary() and "puppet.mp4" in m.card.summary()
     model, _ = load_model(m.weights)  # the copy is a loadable weights file
-    assert model.arch == "flow_unet"
+    assert model.arch == "fusion_unet"
 
 
 def test_names_are_unique_and_checked(tmp_path, trained_weights):

@@ -220,7 +220,7 @@ def test_user_error_from_training_is_one_line(qtbot, panel, clip, monkeypatch):
 
 @pytest.fixture
 def some_weights(tmp_path) -> Path:
-    return save_weights(build("flow_unet"), tmp_path / "w.safetensors", {"data": ["x.mp4"], "steps": 3})
+    return save_weights(build("fusion_unet"), tmp_path / "w.safetensors", {"data": ["x.mp4"], "steps": 3})
 
 
 def test_damaged_file_in_user_folder_is_reported_and_skipped(qtbot, tmp_path, some_weights):

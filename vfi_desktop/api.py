@@ -24,7 +24,7 @@ from .core.video_io import DEFAULT_IMAGE_FPS
 __all__ = ["METHODS", "ExportResult", "ExportSettings", "Preflight", "check_export", "export", "load_interpolator"]
 
 METHODS = ("unet", "flow", "dis", "blend", "unet-direct")
-_ARCH_OF_METHOD = {"unet": "flow_unet", "unet-direct": "direct_unet"}
+_ARCH_OF_METHOD = {"unet": "fusion_unet", "unet-direct": "direct_unet"}
 
 
 def load_interpolator(method: str = "unet", weights: Optional[str | Path] = None, device: str = "auto") -> Interpolator:

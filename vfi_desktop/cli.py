@@ -227,8 +227,6 @@ def plan_training(args: argparse.Namespace) -> TrainPlan:
     base = find_preset(args.preset) if args.preset else GENERAL
     if args.holdout is not None and not 0.0 < args.holdout < 1.0:
         raise VfiError(f"--holdout is a fraction of each clip, between 0 and 1 (e.g. 0.2), got {args.holdout}")
-    if args.detail is not None and args.arch != "flow_unet":
-        raise VfiError("--detail applies to the flow_unet network only")
     given = {name: getattr(args, name) for name in OPTIONS if getattr(args, name) is not None}
     settings = replace(base, **given)
     init = args.init if args.init is not None else (bundled_weights("unet") if args.preset else None)
@@ -245,7 +243,6 @@ def plan_training(args: argparse.Namespace) -> TrainPlan:
         time_limit_s=settings.minutes * 60 if settings.minutes else None,  # 0: no limit; below 0 an error
         stop_after=args.stop_after,
         loss=args.loss,
-        model_config={"detail": args.detail} if args.detail is not None else None,
         max_gap=settings.max_gap,
         augment=settings.augment,
     )
@@ -511,13 +508,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--val", nargs="*", help="held-out clips for validation (never trained on)")
     sp.add_argument("--init", help="start from these weights (.safetensors) or a checkpoint's latest (.ckpt); "
                     "with --preset the bundled weights by default")
-    sp.add_argument("--arch", default="flow_unet", choices=["flow_unet", "direct_unet"])
-    sp.add_argument("--detail", type=int, help="flow_unet: width of the full-resolution detail branch (0: none)")
+    sp.add_argument("--arch", default="fusion_unet", choices=["fusion_unet", "direct_unet"])
     # The recipe's options default to None: "not given", so a preset's value stays unless overridden.
     sp.add_argument("--steps", type=int, help=f"training steps (default {g.steps})")
     sp.add_argument("--minutes", type=float, help="stop after this many minutes (0: no limit; the default)")
     sp.add_argument("--stop-after", type=int, help="stop at this step, keeping the learning-rate schedule of --steps")
-    sp.add_argument("--loss", default="log_mse", choices=["log_mse", "mse"], help="main loss term (default log_mse)")
+    sp.add_argument("--loss", default="log_mse_lap", choices=["log_mse_lap", "log_mse", "mse"],
+                    help="loss (default log_mse_lap: mean log squared error + Laplacian L1, the bundled model's)")
     sp.add_argument("--batch", type=int, help=f"patches per step (default {g.batch})")
     sp.add_argument("--crop", type=int, help=f"side of the square training patches, a multiple of 64 (default {g.crop})")
     sp.add_argument("--lr", type=float, help=f"peak learning rate (default {g.lr:g})")

@@ -29,7 +29,6 @@ from ..core import motion
 from ..core.errors import VfiError
 from ..core.scenes import analyse_frames
 from ..core.video_io import IMAGE_EXTENSIONS, open_source, read_image
-from .inputs import classical_maps
 from .synthetic import synthetic_triplet
 
 AUGMENT_MODES = ("general", "adapt", "none")
@@ -52,9 +51,6 @@ class Sample:
     target: np.ndarray
     frame1: np.ndarray
     t: float
-    # DIS preset for the classical start: inference picks by frame size (model.interpolator),
-    # so training sees both.
-    preset: str = "fast"
 
 
 def load_clip(path: str | Path, max_side: int = 960, frames: Optional[range] = None) -> Clip:
@@ -140,7 +136,6 @@ class TripletSampler:
             s = self._augment(s, rng)
         elif self.augment == "adapt":
             s = self._augment_light(s, rng)
-        s.preset = "medium" if rng.random() < 0.5 else "fast"
         return s
 
     def _synthetic(self, rng: np.random.Generator) -> Sample:
@@ -226,7 +221,7 @@ def _jpeg(img: np.ndarray, quality: int) -> np.ndarray:
 
 def to_batch(samples: Sequence[Sample], motion_kind: Optional[str]) -> dict[str, torch.Tensor]:
     """Stack samples into tensors, adding the motion the network starts from: "flows" (DIS both
-    ways, FusionUNet), "maps" (the splatted classical maps of the earlier FlowUNet) or None."""
+    ways, FusionUNet) or None (DirectUNet)."""
 
     def stack(key: str) -> torch.Tensor:
         arr = np.stack([getattr(s, key) for s in samples]).astype(np.float32) / 255.0
@@ -242,12 +237,6 @@ def to_batch(samples: Sequence[Sample], motion_kind: Optional[str]) -> dict[str,
         pairs = [motion.estimate_flows(s.frame0, s.frame1) for s in samples]
         for k, key in enumerate(("flow01", "flow10")):
             batch[key] = torch.from_numpy(np.stack([p[k] for p in pairs])).permute(0, 3, 1, 2).contiguous()
-    elif motion_kind == "maps":
-        maps = np.stack(
-            [classical_maps(motion.estimate_motion(s.frame0, s.frame1, preset=s.preset), s.t) for s in samples]
-        )
-        m = torch.from_numpy(maps)
-        batch.update(flow_t0=m[:, 0:2], flow_t1=m[:, 2:4], vis0=m[:, 4:5], vis1=m[:, 5:6])
     return batch
 
 
@@ -264,5 +253,5 @@ def sample_batch(
 
 def motion_kind(model: torch.nn.Module) -> Optional[str]:
     """Which motion input a network takes (see to_batch)."""
-    return {"fusion_unet": "flows", "flow_unet": "maps"}.get(getattr(model, "arch", ""))
+    return {"fusion_unet": "flows"}.get(getattr(model, "arch", ""))
 

@@ -1,7 +1,8 @@
 """The neural methods: a trained network (from a safetensors file) behind the Interpolator interface.
 
 It lives in model/ because it needs both the networks and the core's motion estimation
-(layers point one way: api -> model -> core)."""
+(layers point one way: api -> model -> core).
+"""
 
 from __future__ import annotations
 
@@ -11,16 +12,6 @@ import torch
 from ..core import motion
 from ..core.errors import VfiError
 from ..core.methods.base import Interpolator
-
-
-# The network refines the flow, so on large frames the fast DIS preset is enough (4x quicker);
-# small frames use the thorough one, which finds large motion that "fast" misses at low
-# resolution, and costs little there. Training uses both.
-MEDIUM_PRESET_MAX_PIXELS = 640 * 512  # frame size (after padding) up to which "medium" is used
-
-
-def motion_preset(height: int, width: int) -> str:
-    return "medium" if height * width <= MEDIUM_PRESET_MAX_PIXELS else "fast"
 
 
 def pick_device(device: str = "auto") -> torch.device:
@@ -78,9 +69,11 @@ def to_image(tensor: torch.Tensor) -> np.ndarray:
 
 
 class NeuralInterpolator(Interpolator):
+    """FusionUNet: on a CPU the OpenCV pipeline (fusion_inference.py), on a GPU the network's own
+    forward pass. DirectUNet: its forward pass."""
+
     def __init__(self, model: torch.nn.Module, name: str, device: str = "auto", weights_path=None, meta=None) -> None:
         from .fusion_unet import FusionUNet
-        from .network import FlowUNet
 
         self.torch_device = pick_device(device)
         self.device = self.torch_device.type
@@ -88,8 +81,15 @@ class NeuralInterpolator(Interpolator):
         self.name = name
         self.weights_path = weights_path
         self.meta = meta or {}
-        self.uses_motion = isinstance(model, FlowUNet)  # the earlier design: splatted classical maps
         self.uses_flows = isinstance(model, FusionUNet)  # DIS flows both ways
+        self._fast = None
+
+    def _pipeline(self):
+        from .fusion_inference import FusionPipeline
+
+        if self._fast is None:
+            self._fast = FusionPipeline(self.model)
+        return self._fast
 
     def prepare(self, frame0: np.ndarray, frame1: np.ndarray):
         if self.uses_flows and self.torch_device.type == "cpu":
@@ -97,35 +97,19 @@ class NeuralInterpolator(Interpolator):
         h, w = frame0.shape[:2]
         p0 = pad_to_multiple(frame0, self.model.multiple)
         p1 = pad_to_multiple(frame1, self.model.multiple)
-        pair_motion = None
-        if self.uses_motion:
-            pair_motion = motion.estimate_motion(p0, p1, preset=motion_preset(*p0.shape[:2]))
-        elif self.uses_flows:
-            pair_motion = [flow_tensor(f, self.torch_device) for f in padded_flows(frame0, frame1, p0.shape[:2])]
+        flows = None
+        if self.uses_flows:
+            flows = [flow_tensor(f, self.torch_device) for f in padded_flows(frame0, frame1, p0.shape[:2])]
         with torch.inference_mode():
             t0, t1 = to_tensor(p0, self.torch_device), to_tensor(p1, self.torch_device)
-        return (h, w), t0, t1, pair_motion
-
-    def _pipeline(self):
-        from .fusion_inference import FusionPipeline
-
-        if getattr(self, "_fast", None) is None:
-            self._fast = FusionPipeline(self.model)
-        return self._fast
+        return (h, w), t0, t1, flows
 
     def synthesize(self, state, t: float) -> np.ndarray:
-        from .inputs import classical_maps
-
         if isinstance(state, dict):  # the CPU pipeline's state
             return self._pipeline().synthesize(state, t)
-        (h, w), img0, img1, pair_motion = state
+        (h, w), img0, img1, flows = state
         with torch.inference_mode():
             tt = torch.tensor([t], dtype=torch.float32, device=self.torch_device)
-            kwargs = {}
-            if self.uses_flows:
-                kwargs = dict(flow01=pair_motion[0], flow10=pair_motion[1])
-            elif pair_motion is not None:
-                maps = torch.from_numpy(classical_maps(pair_motion, t))[None].to(self.torch_device)
-                kwargs = dict(flow_t0=maps[:, 0:2], flow_t1=maps[:, 2:4], vis0=maps[:, 4:5], vis1=maps[:, 5:6])
+            kwargs = dict(flow01=flows[0], flow10=flows[1]) if flows is not None else {}
             out = self.model(img0, img1, tt, **kwargs)["pred"]
         return to_image(out)[:h, :w]

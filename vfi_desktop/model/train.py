@@ -32,7 +32,7 @@ CHECKPOINT_FORMAT = "vfi-desktop-checkpoint/1"
 
 @dataclass
 class TrainConfig:
-    arch: str = "flow_unet"
+    arch: str = "fusion_unet"
     steps: int = 20000
     batch_size: int = 8
     crop: int = 256
@@ -48,7 +48,7 @@ class TrainConfig:
     augment: str = "general"  # see data.TripletSampler: "adapt" for fine-tuning on the user's clips
     time_limit_s: Optional[float] = None  # stop after this long (the training panel's "minutes")
     stop_after: Optional[int] = None  # stop at this step, keeping the schedule of `steps` (staged recipes)
-    loss: str = "log_mse"  # see losses.interpolation_loss
+    loss: str = "log_mse_lap"  # see losses.interpolation_loss
     model_config: Optional[dict] = None  # network options, e.g. {"detail": 32}; grows --init weights
 
     def lr_at(self, step: int) -> float:

@@ -10,7 +10,7 @@ import torch
 
 from ..core.errors import VfiError
 from ..core.files import atomic_output_path
-from .network import ARCHITECTURES, build, config_dict
+from .network import ARCHITECTURES, RETIRED_ARCHITECTURES, build, config_dict
 
 FORMAT = "vfi-desktop/1"
 
@@ -47,6 +47,8 @@ def read_metadata(path: str | Path) -> dict[str, Any]:
         raise VfiError(f"{path}: weights file not found") from None
     except Exception:  # noqa: BLE001 - safetensors raises several types for a damaged header
         raise VfiError(f"{path.name}: not a valid weights file (damaged or not safetensors)") from None
+    if meta.get("format") == FORMAT and meta.get("arch") in RETIRED_ARCHITECTURES:
+        raise VfiError(f"{path.name}: made for {RETIRED_ARCHITECTURES[meta['arch']]}, which this version replaced; fine-tune again")
     if meta.get("format") != FORMAT or meta.get("arch") not in ARCHITECTURES:
         raise VfiError(f"{path.name}: not a vfi-desktop weights file (unknown format or architecture)")
     try:
