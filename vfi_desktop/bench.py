@@ -77,13 +77,13 @@ def shared_motion() -> Iterator[None]:
     original = motion.estimate_flows
     memo: dict = {}
 
-    def cached(frame0, frame1, max_side=None, preset="medium"):
-        size = motion.working_size(*frame0.shape[:2], max_side) if max_side else frame0.shape[:2]
-        key = (id(frame0), id(frame1), tuple(size), preset)
+    def cached(frame0, frame1, finest_scale=None, preset="medium"):
+        level = finest_scale if finest_scale is not None or preset != "medium" else 1  # medium's own level
+        key = (id(frame0), id(frame1), level, preset)
         if key not in memo:
             if len(memo) > 8:
                 memo.clear()
-            memo[key] = original(frame0, frame1, max_side, preset)
+            memo[key] = original(frame0, frame1, finest_scale, preset)
         return memo[key]
 
     motion.estimate_flows = cached

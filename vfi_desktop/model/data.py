@@ -51,6 +51,9 @@ class Sample:
     target: np.ndarray
     frame1: np.ndarray
     t: float
+    # The size of the frame the crop comes from, at the crop's scale: DIS refines to a level that
+    # depends on the frame size (core.motion.finest_scale_for), and training must match inference.
+    source_size: Optional[tuple[int, int]] = None
 
 
 def load_clip(path: str | Path, max_side: int = 960, frames: Optional[range] = None) -> Clip:
@@ -164,9 +167,12 @@ class TripletSampler:
             f0, ft, f1 = (a[y : y + size, x : x + size] for a in (f0, ft, f1))
             if np.abs(f0.astype(np.int16) - f1.astype(np.int16)).mean() < STATIC_LIMIT:
                 continue
+            scale = 1.0
             if size != self.crop:
+                scale = self.crop / size
                 f0, ft, f1 = (cv2.resize(a, (self.crop, self.crop), interpolation=cv2.INTER_AREA) for a in (f0, ft, f1))
-            return Sample(np.ascontiguousarray(f0), np.ascontiguousarray(ft), np.ascontiguousarray(f1), k / gap)
+            source = (round(clip.frames[0].shape[0] * scale), round(clip.frames[0].shape[1] * scale))
+            return Sample(np.ascontiguousarray(f0), np.ascontiguousarray(ft), np.ascontiguousarray(f1), k / gap, source)
         if self.stills:
             return self._synthetic(rng)
         raise VfiError("could not find a usable training triplet (clips static or cut everywhere?)")
@@ -200,7 +206,7 @@ class TripletSampler:
         if rng.random() < 0.3:  # channel order
             perm = rng.permutation(3)
             f0, ft, f1 = (a[..., perm] for a in (f0, ft, f1))
-        return Sample(*(np.ascontiguousarray(a) for a in (f0, ft, f1)), float(t))
+        return Sample(*(np.ascontiguousarray(a) for a in (f0, ft, f1)), float(t), s.source_size)
 
 
     @staticmethod
@@ -211,7 +217,7 @@ class TripletSampler:
             f0, ft, f1 = (a[:, ::-1] for a in (f0, ft, f1))
         if rng.random() < 0.5:
             f0, f1, t = f1, f0, 1.0 - t
-        return Sample(*(np.ascontiguousarray(a) for a in (f0, ft, f1)), float(t))
+        return Sample(*(np.ascontiguousarray(a) for a in (f0, ft, f1)), float(t), s.source_size)
 
 
 def _jpeg(img: np.ndarray, quality: int) -> np.ndarray:
@@ -234,7 +240,7 @@ def to_batch(samples: Sequence[Sample], motion_kind: Optional[str]) -> dict[str,
         "t": torch.tensor([s.t for s in samples], dtype=torch.float32),
     }
     if motion_kind == "flows":
-        pairs = [motion.estimate_flows(s.frame0, s.frame1) for s in samples]
+        pairs = [motion.motion_flows(s.frame0, s.frame1, s.source_size) for s in samples]
         for k, key in enumerate(("flow01", "flow10")):
             batch[key] = torch.from_numpy(np.stack([p[k] for p in pairs])).permute(0, 3, 1, 2).contiguous()
     return batch

@@ -15,9 +15,7 @@ from typing import Any
 import cv2
 import numpy as np
 import torch
-import torch.nn.functional as F
 
-from ..core import flow_ops, motion
 from .fusion_unet import FusionUNet
 
 
@@ -25,17 +23,25 @@ def _to_hwc(t: torch.Tensor) -> np.ndarray:
     return np.ascontiguousarray(t[0].permute(1, 2, 0).numpy())
 
 
-def _upsample(field: np.ndarray, size: tuple[int, int], vectors: bool) -> np.ndarray:
-    """Bilinear resize of an (h,w,c) field (the same as F.interpolate, align_corners=False); flow
-    vectors (pairs of channels) are scaled with the grid."""
-    h, w = field.shape[:2]
+def _upsample(field: np.ndarray, size: tuple[int, int], scale: float = 1.0) -> np.ndarray:
+    """Bilinear resize of an (h,w,c) field (the same as F.interpolate, align_corners=False),
+    values multiplied by `scale` (flow vectors grow with the grid)."""
     out = cv2.resize(field, (size[1], size[0]), interpolation=cv2.INTER_LINEAR)
-    if out.ndim == 2:
-        out = out[..., None]
-    if vectors:
-        out[..., 0::2] *= size[1] / w
-        out[..., 1::2] *= size[0] / h
+    if scale != 1.0:
+        out *= scale
     return out
+
+
+def _area(field: np.ndarray, size: tuple[int, int], scale: float) -> np.ndarray:
+    """Box-filtered downsizing (cv2.INTER_AREA), values times `scale`."""
+    out = cv2.resize(field, (size[1], size[0]), interpolation=cv2.INTER_AREA)
+    out *= scale
+    return out
+
+
+def _remap(image: np.ndarray, coords: np.ndarray) -> np.ndarray:
+    """Sample image at absolute coordinates (bilinear, borders replicated, as grid_sample)."""
+    return cv2.remap(image, coords, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
 class FusionPipeline:
@@ -60,10 +66,12 @@ class FusionPipeline:
             small = cv2.resize(img.astype(np.float32) * (1.0 / 255.0), (q[1], q[0]), interpolation=cv2.INTER_AREA)
             return torch.from_numpy(np.ascontiguousarray(small.transpose(2, 0, 1)))[None]
 
-        full = torch.from_numpy(np.ascontiguousarray(np.concatenate([f01, f10], 2).transpose(2, 0, 1)))[None]
-        half = flow_ops.resize_fields(full, (H // 2, W // 2))
+        # The flows box-filtered to the U-Net's grid (INTER_AREA = the network's quarter_flows).
+        fq = np.concatenate([_area(f, q, 1.0 / s) for f in (f01, f10)], 2)
+        ys, xs = np.mgrid[0:H, 0:W].astype(np.float32)
         return {"size": (h, w), "padded": (H, W), "p0": p0, "p1": p1, "f01": f01, "f10": f10,
-                "i0": pooled(p0), "i1": pooled(p1), "half": half}
+                "i0": pooled(p0), "i1": pooled(p1), "fq": torch.from_numpy(np.ascontiguousarray(fq.transpose(2, 0, 1)))[None],
+                "grid": np.dstack([xs, ys])}
 
     @torch.inference_mode()
     def synthesize(self, st: dict[str, Any], t: float) -> np.ndarray:
@@ -71,30 +79,25 @@ class FusionPipeline:
         s = self.model.config.scale
         q = (H // s, W // s)
         t4 = torch.tensor([[[[t]]]], dtype=torch.float32)
-        half = st["half"]
-        hl0, hl1 = flow_ops.linear_intermediate(half[:, 0:2], half[:, 2:4], t4)
-        hs0, hs1, k0, k1 = flow_ops.splat_candidates(half[:, 0:2], half[:, 2:4], hl0, hl1, t4)
-        quarter = flow_ops.resize_fields(torch.cat([half, hs0, hs1], 1), q)
-        kq = F.interpolate(torch.cat([k0, k1], 1), size=q, mode="bilinear", align_corners=False)
-        delta, weights, rgb = self.model.quarter(
-            st["i0"], st["i1"], t4, quarter[:, 0:2], quarter[:, 2:4], quarter[:, 4:6], quarter[:, 6:8], kq[:, 0:1], kq[:, 1:2]
-        )
-        # Full resolution, in OpenCV.
-        lt0, lt1 = motion.linear_intermediate(st["f01"], st["f10"], t)
-        d = _upsample(_to_hwc(delta), (H, W), vectors=True)
-        sp = _upsample(_to_hwc(torch.cat([hs0, hs1], 1)), (H, W), vectors=True)
-        p0, p1 = st["p0"], st["p1"]
-        cands = (
-            motion.backward_warp(p0, lt0 + d[..., 0:2]),
-            motion.backward_warp(p1, lt1 + d[..., 2:4]),
-            motion.backward_warp(p0, np.ascontiguousarray(sp[..., 0:2])),
-            motion.backward_warp(p1, np.ascontiguousarray(sp[..., 2:4])),
-            cv2.addWeighted(p0, 1.0 - t, p1, t, 0.0),
-        )
-        wts = _upsample(_to_hwc(weights), (H, W), vectors=False)
+        fq = st["fq"]
+        delta, weights, rgb, splat = self.model.quarter(st["i0"], st["i1"], t4, fq[:, 0:2], fq[:, 2:4])
+        # Full resolution, in OpenCV: absolute sampling positions, four remaps, then the weighted
+        # sum as a chain of normalised two-way blends (cv2.blendLinear: one uint8 pass each).
+        grid, p0, p1 = st["grid"], st["p0"], st["p1"]
+        d = _to_hwc(delta)
+        lt0 = cv2.addWeighted(st["f01"], -(1.0 - t) * t, st["f10"], t * t, 0.0)
+        lt1 = cv2.addWeighted(st["f01"], (1.0 - t) ** 2, st["f10"], -t * (1.0 - t), 0.0)
+        c0 = _remap(p0, cv2.add(cv2.add(lt0, _upsample(np.ascontiguousarray(d[..., 0:2]), (H, W), s)), grid))
+        c1 = _remap(p1, cv2.add(cv2.add(lt1, _upsample(np.ascontiguousarray(d[..., 2:4]), (H, W), s)), grid))
+        sp = _to_hwc(splat)
+        c2 = _remap(p0, cv2.add(_upsample(np.ascontiguousarray(sp[..., 0:2]), (H, W), s), grid))
+        c3 = _remap(p1, cv2.add(_upsample(np.ascontiguousarray(sp[..., 2:4]), (H, W), s), grid))
+        wq = _to_hwc(weights)
+        wt = [_upsample(np.ascontiguousarray(wq[..., k]), (H, W)) for k in range(5)]
+        s01, s23 = cv2.add(wt[0], wt[1]), cv2.add(wt[2], wt[3])
+        merged = cv2.blendLinear(cv2.blendLinear(c0, c1, wt[0], wt[1]), cv2.blendLinear(c2, c3, wt[2], wt[3]), s01, s23)
+        merged = cv2.blendLinear(merged, cv2.addWeighted(p0, 1.0 - t, p1, t, 0.0), cv2.add(s01, s23), wt[4])
         # The RGB residual's pixel shuffle as a reshape: channel c*s*s + i*s + j -> pixel (s*y+i, s*x+j).
         res = rgb[0].numpy().reshape(3, s, s, q[0], q[1]).transpose(3, 1, 4, 2, 0).reshape(H, W, 3)
-        out = res * 255.0
-        for k, c in enumerate(cands):
-            out += wts[..., k : k + 1] * c
-        return np.clip(out[:h, :w] + 0.5, 0, 255).astype(np.uint8)
+        out = cv2.addWeighted(merged, 1.0, np.ascontiguousarray(res), 255.0, 0.0, dtype=cv2.CV_8U)
+        return out[:h, :w] if (H, W) != (h, w) else out

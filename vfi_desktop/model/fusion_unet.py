@@ -3,8 +3,8 @@ learns where to depart from it.
 
 Input: both frames, t, and DIS optical flow both ways (at any working resolution). The network
 builds the two classical candidates for the intermediate flows: the linear-motion approximation
-(Super SloMo's F_t0 = -(1-t)t F_01 + t^2 F_10, what `dis` uses) and forward splatting at half
-resolution (better at motion boundaries, worse elsewhere). Both frames warped with both give four
+(Super SloMo's F_t0 = -(1-t)t F_01 + t^2 F_10, what `dis` uses) and forward splatting on the
+U-Net's 1/4-resolution grid (better at motion boundaries, worse elsewhere). Both frames warped with both give four
 candidate pictures; with the cross-fade of the inputs, five. At 1/4 resolution and below (down to
 1/64, for large motion) the U-Net sees the candidates, the flows, how densely the splatting landed
 and how consistent the flows are forward-backward, and predicts:
@@ -72,7 +72,7 @@ class Decoder(nn.Module):
 
 @dataclass(frozen=True)
 class FusionUNetConfig:
-    widths: tuple[int, ...] = (24, 32, 64, 96, 128)
+    widths: tuple[int, ...] = (16, 32, 64, 96, 128)
     scale: int = 4  # the U-Net runs at 1/scale of the frame
 
 
@@ -114,15 +114,15 @@ class FusionUNet(nn.Module):
         return self.config.scale * 2 ** (len(self.config.widths) - 1)
 
     def quarter(
-        self, i0: torch.Tensor, i1: torch.Tensor, t4: torch.Tensor, f01: torch.Tensor, f10: torch.Tensor,
-        s0: torch.Tensor, s1: torch.Tensor, k0: torch.Tensor, k1: torch.Tensor,
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """The 1/4-resolution part. In: the frames box-filtered to 1/4, the DIS flows and the
-        splatted flows and densities resized to 1/4 (vectors in 1/4-resolution pixels). Out: flow
-        corrections (B,4,h/4,w/4, in 1/4-resolution pixels), candidate weights (B,5,h/4,w/4) and the
-        RGB residual before its pixel shuffle (B,3*16,h/4,w/4)."""
+        self, i0: torch.Tensor, i1: torch.Tensor, t4: torch.Tensor, f01: torch.Tensor, f10: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The 1/4-resolution part. In: the frames and the DIS flows box-filtered to 1/4 (vectors in
+        1/4-resolution pixels). Out: flow corrections (B,4,h/4,w/4, in 1/4-resolution pixels), the
+        candidate weights (B,5,h/4,w/4), the RGB residual before its pixel shuffle (B,3*16,h/4,w/4)
+        and the splatted intermediate flows (B,4,h/4,w/4)."""
         b, _, hq, wq = i0.shape
         l0, l1 = linear_intermediate(f01, f10, t4)
+        s0, s1, k0, k1 = splat_candidates(f01, f10, l0, l1, t4)
         wl0, wl1 = backward_warp(i0, l0), backward_warp(i1, l1)
         ws0, ws1 = backward_warp(i0, s0), backward_warp(i1, s1)
         x = torch.cat(
@@ -138,31 +138,23 @@ class FusionUNet(nn.Module):
         feat = self.decoder(self.encoder(x))
         fields = self.field_head(feat)
         weights = torch.softmax(start_logits(t4) + fields[:, 4:], 1)
-        return fields[:, 0:4] * 2.0, weights, self.rgb_head[:-1](feat)
+        return fields[:, 0:4] * 2.0, weights, self.rgb_head[:-1](feat), torch.cat([s0, s1], 1)
 
     def forward(
         self, img0: torch.Tensor, img1: torch.Tensor, t: torch.Tensor, flow01: torch.Tensor, flow10: torch.Tensor
     ) -> dict[str, torch.Tensor]:
         """img0/img1: (B,3,H,W) in [0,1]; t: (B,); DIS flows (B,2,h,w) in pixels of their own grid,
-        at any resolution h x w covering the whole frame."""
+        at any resolution h x w covering the whole frame (training passes them at half size)."""
         b, _, h, w = img0.shape
         s = self.config.scale
         t4 = t.view(b, 1, 1, 1).to(img0.dtype)
-        # Splatting runs at half resolution (finer than the U-Net, a quarter of full-size's cost).
-        half = resize_fields(torch.cat([flow01, flow10], 1), (h // 2, w // 2))
-        hl0, hl1 = linear_intermediate(half[:, 0:2], half[:, 2:4], t4)
-        hs0, hs1, k0, k1 = splat_candidates(half[:, 0:2], half[:, 2:4], hl0, hl1, t4)
-        q = (h // s, w // s)
-        quarter = resize_fields(torch.cat([half, hs0, hs1], 1), q)
-        kq = F.interpolate(torch.cat([k0, k1], 1), size=q, mode="bilinear", align_corners=False)
-        delta, weights, rgb = self.quarter(
-            F.avg_pool2d(img0, s), F.avg_pool2d(img1, s), t4, quarter[:, 0:2], quarter[:, 2:4],
-            quarter[:, 4:6], quarter[:, 6:8], kq[:, 0:1], kq[:, 1:2],
-        )
-        full = resize_fields(torch.cat([flow01, flow10], 1), (h, w))
+        flows = torch.cat([flow01, flow10], 1)
+        fq = quarter_flows(flows, (h // s, w // s))
+        delta, weights, rgb, splat = self.quarter(F.avg_pool2d(img0, s), F.avg_pool2d(img1, s), t4, fq[:, 0:2], fq[:, 2:4])
+        full = resize_fields(flows, (h, w))
         lt0, lt1 = linear_intermediate(full[:, 0:2], full[:, 2:4], t4)
         dfull = resize_fields(delta, (h, w))
-        st = resize_fields(torch.cat([hs0, hs1], 1), (h, w))
+        st = resize_fields(splat, (h, w))
         cands = [
             backward_warp(img0, lt0 + dfull[:, 0:2]), backward_warp(img1, lt1 + dfull[:, 2:4]),
             backward_warp(img0, st[:, 0:2]), backward_warp(img1, st[:, 2:4]),
@@ -172,3 +164,11 @@ class FusionUNet(nn.Module):
         merged = sum(wfull[:, k : k + 1] * c for k, c in enumerate(cands))
         pred = (merged + self.rgb_head[-1](rgb)).clamp(0.0, 1.0)
         return {"pred": pred, "merged": merged, "weights": weights}
+
+
+def quarter_flows(flows: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Flows box-filtered down to the U-Net's grid (an area average, like cv2.INTER_AREA), vectors
+    scaled with it."""
+    h, w = flows.shape[-2:]
+    scale = torch.tensor([size[1] / w, size[0] / h] * (flows.shape[1] // 2), dtype=flows.dtype, device=flows.device)
+    return F.interpolate(flows, size=size, mode="area") * scale.view(1, -1, 1, 1)

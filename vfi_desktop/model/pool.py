@@ -37,14 +37,6 @@ MIDS = 3  # middle frames kept per window
 GAP_WEIGHTS = {2: 0.3, 3: 0.1, 4: 0.2, 5: 0.08, 6: 0.12, 7: 0.08, 8: 0.12}
 
 
-def dis_full(frame0: np.ndarray, frame1: np.ndarray, max_side: Optional[int] = None) -> tuple[np.ndarray, np.ndarray]:
-    """DIS "medium" both ways on the whole frame (or a copy at most max_side wide), vectors in
-    full-frame pixels at full size."""
-    h, w = frame0.shape[:2]
-    flows = motion.estimate_flows(frame0, frame1, max_side=max_side)
-    return tuple(motion.resize_flow(f, (h, w)) for f in flows)  # type: ignore[return-value]
-
-
 @dataclass
 class PoolSample:
     frames: np.ndarray  # (2 + MIDS, S, S, 3)
@@ -93,9 +85,7 @@ class PoolProducer:
                 size = (round(w * scale), round(h * scale))
                 window = [cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in window]
                 h, w = window[0].shape[:2]
-            # The U-Net's fast path on big frames estimates motion on a smaller copy: train on both.
-            max_side = 640 if max(h, w) > 800 and rng.random() < 0.3 else None
-            f01, f10 = dis_full(window[0], window[-1], max_side)
+            f01, f10 = motion.motion_flows(window[0], window[-1])  # on the whole frame, as inference
             mids = sorted(rng.choice(np.arange(1, gap), size=min(MIDS, gap - 1), replace=False).tolist())
             side = min(STORE, (min(h, w) // 64) * 64)
             out = []
@@ -120,7 +110,7 @@ class PoolProducer:
         if rng.random() < 0.5:  # compression like real footage, the same for all frames
             q = int(rng.integers(40, 95))
             frames = [_jpeg(f, q) for f in frames]
-        f01, f10 = dis_full(frames[0], frames[1])
+        f01, f10 = motion.motion_flows(frames[0], frames[1])
         return _pack(frames, np.stack([f01, f10]), ts, STORE)
 
 

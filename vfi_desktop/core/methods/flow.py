@@ -18,13 +18,14 @@ from .. import flow_ops, motion
 from .base import Interpolator
 
 
-def half_size(h: int, w: int) -> tuple[int, int]:
-    return (h + 1) // 2, (w + 1) // 2
+# The splatted estimate is made on a grid this many times coarser than the frame: the U-Net's own
+# grid (FusionUNetConfig.scale), so the untrained network is this method. Measured against half
+# size on the validation clips: the same within 0.005 dB but on 320 px cartoons (-0.02 dB).
+SPLAT_GRID = 4
 
 
-def flows_to_torch(*flows: np.ndarray) -> torch.Tensor:
-    """(h,w,2) numpy flows stacked as one (1,2k,h,w) tensor."""
-    return torch.from_numpy(np.ascontiguousarray(np.concatenate(flows, axis=2).transpose(2, 0, 1)))[None]
+def splat_grid_size(h: int, w: int) -> tuple[int, int]:
+    return -(-h // SPLAT_GRID), -(-w // SPLAT_GRID)
 
 
 def to_numpy_flow(field: torch.Tensor) -> np.ndarray:
@@ -37,24 +38,27 @@ class FlowInterpolator(Interpolator):
 
     def prepare(self, frame0: np.ndarray, frame1: np.ndarray):
         h, w = frame0.shape[:2]
-        f01, f10 = (motion.resize_flow(f, (h, w)) for f in motion.estimate_flows(frame0, frame1, motion.MOTION_MAX_SIDE))
-        half = flow_ops.resize_fields(flows_to_torch(f01, f10), half_size(h, w))
-        return frame0, frame1, f01, f10, half
+        f01, f10 = motion.motion_flows(frame0, frame1)
+        gh, gw = splat_grid_size(h, w)
+        coarse = np.concatenate([cv2.resize(f, (gw, gh), interpolation=cv2.INTER_AREA) for f in (f01, f10)], 2)
+        coarse[..., 0::2] *= gw / w  # vectors in the coarse grid's pixels
+        coarse[..., 1::2] *= gh / h
+        return frame0, frame1, f01, f10, torch.from_numpy(np.ascontiguousarray(coarse.transpose(2, 0, 1)))[None]
 
     def synthesize(self, state, t: float) -> np.ndarray:
-        frame0, frame1, f01, f10, half = state
+        frame0, frame1, f01, f10, coarse = state
         h, w = frame0.shape[:2]
         lt0, lt1 = motion.linear_intermediate(f01, f10, t)
         linear = cv2.addWeighted(motion.backward_warp(frame0, lt0), 1.0 - t, motion.backward_warp(frame1, lt1), t, 0.0)
-        st0, st1 = splatted_flows(half, t, (h, w))
+        st0, st1 = splatted_flows(coarse, t, (h, w))
         splat = cv2.addWeighted(motion.backward_warp(frame0, st0), 1.0 - t, motion.backward_warp(frame1, st1), t, 0.0)
         return cv2.addWeighted(linear, 0.5, splat, 0.5, 0.0)
 
 
-def splatted_flows(half: torch.Tensor, t: float, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """The splatted intermediate flows (computed on the half-resolution flows), at `size`."""
+def splatted_flows(coarse: torch.Tensor, t: float, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The splatted intermediate flows (computed on the coarse grid's flows), at `size`."""
     t4 = torch.tensor([[[[t]]]], dtype=torch.float32)
     with torch.inference_mode():
-        l0, l1 = flow_ops.linear_intermediate(half[:, 0:2], half[:, 2:4], t4)
-        s0, s1, _, _ = flow_ops.splat_candidates(half[:, 0:2], half[:, 2:4], l0, l1, t4)
+        l0, l1 = flow_ops.linear_intermediate(coarse[:, 0:2], coarse[:, 2:4], t4)
+        s0, s1, _, _ = flow_ops.splat_candidates(coarse[:, 0:2], coarse[:, 2:4], l0, l1, t4)
     return tuple(motion.resize_flow(to_numpy_flow(s), size) for s in (s0, s1))  # type: ignore[return-value]
