@@ -391,6 +391,10 @@ def test_install_writes_the_entry_icons_command_and_associations_and_uninstall_r
     assert entry["TryExec"] == f"{opt}/vfi-desktop"
     assert entry["Icon"] == "vfi-desktop"
     assert entry["Categories"].endswith(";") and entry["MimeType"].endswith(";")
+    validator = shutil.which("desktop-file-validate")  # desktop-file-utils, where installed
+    if validator:
+        check = subprocess.run([validator, str(home / ".local/share/applications/vfi-desktop.desktop")], capture_output=True, text=True)
+        assert check.returncode == 0 and not check.stdout.strip(), check.stdout  # no error, warning or hint
     mime_types = entry["MimeType"].rstrip(";").split(";")
     from vfi_desktop.core.video_io import VIDEO_EXTENSIONS
 

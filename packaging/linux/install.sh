@@ -121,7 +121,7 @@ write_entry() {  # the menu entry, with absolute paths: ~/.local/bin is not on e
     cat > "$entry.part" <<EOF
 [Desktop Entry]
 Type=Application
-Version=1.5
+Version=1.4
 Name=vfi-desktop
 GenericName=Video Frame Interpolation
 Comment=Make smoother video: in-between frames from a small neural network you can inspect and retrain
@@ -129,7 +129,7 @@ Exec="$opt/$APP_ID" %f
 TryExec=$opt/$APP_ID
 Icon=$APP_ID
 Terminal=false
-Categories=AudioVideo;Video;AudioVideoEditing;Graphics;
+Categories=AudioVideo;Video;AudioVideoEditing;
 Keywords=interpolation;frame rate;slow motion;stop motion;retime;
 MimeType=$(printf '%s;' $MIME_TYPES)
 StartupNotify=true
