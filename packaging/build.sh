@@ -46,7 +46,7 @@ for arg in "$@"; do
         --windowed) spec_args+=(--windowed); run_test=0 ;;
         --no-test) run_test=0 ;;
         --no-archive) archive=0 ;;
-        -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
         *) echo "build.sh: unknown option $arg" >&2; exit 2 ;;
     esac
 done

@@ -10,7 +10,7 @@
 #   ~/.local/bin/vfi-desktop                           the command (a link to the app's executable)
 #   ~/.local/share/applications/vfi-desktop.desktop    the menu entry, which opens videos and folders
 #   ~/.local/share/icons/hicolor/{scalable,256x256}/apps/vfi-desktop.{svg,png}
-#   ~/.config/mimeapps.list                            "Open with vfi-desktop" for the types below
+#   ~/.config/mimeapps.list                            "Open with vfi-desktop" for videos and folders
 #                                                      ([Added Associations]: never the default app)
 # Desktops read the entry and mimeapps.list directly; caches (update-desktop-database,
 # gtk-update-icon-cache) are refreshed only where they already exist.
