@@ -99,11 +99,13 @@ QT_PLUGIN_DENY = (
 )
 
 # Python packages the app never imports; PyInstaller would otherwise follow optional imports
-# (torch -> tensorboard/scipy/pandas, pyqtgraph -> matplotlib, PIL -> tkinter, ...).
+# (torch -> tensorboard/scipy/pandas, pyqtgraph -> matplotlib/PIL, ...). Pillow: GIFs are written
+# with PyAV and image sizes read by core/image_header.py.
 # Not here on purpose: torch._dynamo, torch._inductor, sympy, mpmath, torchgen, torch.fx,
 # torch.distributed - creating the optimiser imports them (the self-test's training step checks it).
 PY_EXCLUDES = (
     "IPython",
+    "PIL",
     "_pytest",
     "_tkinter",
     "cupy",
@@ -129,6 +131,18 @@ PY_EXCLUDES = (
     "tkinter",
     "torch.utils.benchmark",
     "torch.utils.tensorboard",
+    # torch.compile's code generators (the app never compiles: torch._inductor itself stays, the
+    # optimiser imports it), multi-machine training, GPU kernels and the ROCm/C++-extension tools
+    "torch._inductor.codegen",
+    "torch._inductor.fx_passes",
+    "torch._inductor.kernel",
+    "torch._vendor.quack",
+    "torch.distributed.checkpoint",
+    "torch.distributed.elastic",
+    "torch.distributed.pipelining",
+    "torch.sparse._triton_ops_meta",
+    "torch.utils.cpp_extension",
+    "torch.utils.hipify",
     "triton",
     "PyQt5",
     "PyQt6",
@@ -168,6 +182,13 @@ FILE_DENY = (
     "PySide6/Qt/libexec/*",
     "PySide6/Qt/resources/qtwebengine*",
     "*.pyi",
+    # Linux: parts of the C library and the compiler's runtime come from the user's system. libmvec
+    # belongs to glibc (it uses glibc's private symbols: a copy from another glibc can break it);
+    # a bundled libstdc++/libgcc_s would be loaded before a newer system one and break the system
+    # libraries that need that one (GPU drivers). Every glibc new enough for the bundle has them.
+    "libmvec.so*",
+    "libstdc++.so*",
+    "libgcc_s.so*",
 )
 FILE_KEEP = ("torch/bin/torch_shm_manager",)
 

@@ -2,6 +2,9 @@
 app.png (256 px; Linux menus), app.ico (Windows executable) and app.icns (macOS app bundle).
 
     QT_QPA_PLATFORM=offscreen python packaging/make_icons.py
+
+Needs Pillow (`pip install -c constraints.txt -e ".[icons]"`), for the .ico and .icns writers; the
+app itself does not use Pillow (the bundle leaves it out).
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """Size and start-up time of built bundles, from their own --self-test output.
 
-    python packaging/measure.py dist/vfi-desktop [OTHER_BUNDLE ...] [--runs 5]
+    python packaging/measure.py dist/vfi-desktop [OTHER_BUNDLE ...] [--runs 5] [--clean-env]
 
 Runs each bundle's `--self-test` RUNS times (interleaved when several bundles are given, so a
 busy machine slows them alike) and prints the folder size and the median time from launch to the
-main window being shown. Any failed self-test makes the exit status 1.
+main window being shown. Any failed self-test makes the exit status 1. --clean-env runs it as
+`build.sh --check` does: no environment variables but an empty HOME and a PATH without Python.
 """
 
 from __future__ import annotations
@@ -45,12 +46,18 @@ def executable(bundle: Path) -> Path:
     raise SystemExit(f"measure.py: no vfi-desktop executable in {bundle}")
 
 
-def run_once(exe: Path) -> dict:
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env["QT_QPA_PLATFORM"] = "offscreen"
-    t0 = time.perf_counter()
-    proc = subprocess.run([str(exe), "--self-test"], capture_output=True, text=True, env=env, cwd=tempfile.gettempdir(), timeout=600)
-    wall = time.perf_counter() - t0
+def run_once(exe: Path, clean_env: bool = False) -> dict:
+    with tempfile.TemporaryDirectory(prefix="vfi-measure-") as tmp:
+        if clean_env:
+            (Path(tmp) / "home").mkdir()
+            (Path(tmp) / "no-python").mkdir()
+            env = {"HOME": str(Path(tmp) / "home"), "PATH": str(Path(tmp) / "no-python")}
+        else:
+            env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+            env["QT_QPA_PLATFORM"] = "offscreen"
+        t0 = time.perf_counter()
+        proc = subprocess.run([str(exe), "--self-test"], capture_output=True, text=True, env=env, cwd=tmp, timeout=600)
+        wall = time.perf_counter() - t0
     shown, opened, qt_up = SHOWN.search(proc.stdout), OPENED.search(proc.stdout), QT_UP.search(proc.stdout)
     return {
         "ok": proc.returncode == 0,
@@ -66,11 +73,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("bundles", nargs="+", type=lambda p: Path(p).resolve())
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--clean-env", action="store_true", help="empty HOME, no Python on PATH, no other variables")
     args = parser.parse_args(argv)
     results: dict[Path, list[dict]] = {b: [] for b in args.bundles}
     for _ in range(args.runs):
         for bundle in args.bundles:
-            results[bundle].append(run_once(executable(bundle)))
+            results[bundle].append(run_once(executable(bundle), args.clean_env))
     failed = False
     for bundle, runs in results.items():
         mb, files = folder_size(bundle)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import threading
+from fractions import Fraction
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 import pytest
-from PIL import Image
 from synthetic import moving_square, write_pngs, write_video
 
 from vfi_desktop.api import load_interpolator
@@ -73,17 +74,73 @@ def test_target_fps_from_image_folder_and_range(tmp_path):
         assert res.info.fps == pytest.approx(30)
 
 
+def gif_frames(path: Path) -> tuple[list[np.ndarray], list[int], int]:
+    """Decoded frames (RGB), per-frame delays in 1/100 s and the loop count of a GIF (FFmpeg's
+    GIF demuxer, through PyAV)."""
+    with av.open(str(path)) as c:
+        stream = c.streams.video[0]
+        assert stream.time_base == Fraction(1, 100)
+        delays = [p.duration for p in c.demux(stream) if p.size]
+    with av.open(str(path)) as c:  # the demuxer ignores the loop count by default: one pass
+        frames = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+    return frames, delays, loop_count(path)
+
+
+def loop_count(path: Path) -> int:
+    """The NETSCAPE2.0 loop count (0: forever); -1 when the GIF has none (plays once)."""
+    data = path.read_bytes()
+    at = data.find(b"NETSCAPE2.0")
+    return -1 if at < 0 else int.from_bytes(data[at + 13 : at + 15], "little")
+
+
+def dithered_error(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean absolute difference of two frames, blurred first (dithering keeps local averages)."""
+    blur = lambda x: cv2.GaussianBlur(x.astype(np.float32), (0, 0), 1.5)  # noqa: E731
+    return float(np.abs(blur(a) - blur(b)).mean())
+
+
 def test_gif_output(clip, tmp_path):
     out = tmp_path / "a.gif"
     with open_source(clip) as src:
         export_video(src, out, load_interpolator("blend"), ExportSettings(factor=2, frame_range=(0, 6)))
-    with Image.open(out) as im:
-        assert im.n_frames in (11, 12)  # Pillow merges the repeated last frame into one longer one
-        durations = []
-        for k in range(im.n_frames):
-            im.seek(k)
-            durations.append(im.info["duration"])
-    assert sum(durations) == pytest.approx(500, abs=10)  # 6 frames at 12 fps
+        originals = [src.read(i) for i in range(6)]
+    frames, delays, loops = gif_frames(out)
+    assert len(frames) == len(delays) == 12
+    assert sum(delays) == 50  # 6 frames at 12 fps, to the centisecond
+    assert set(delays) <= {4, 5}  # 1/24 s = 4.17 cs, dithered in time
+    assert loops == 0
+    # every source frame comes back close to itself, and not to its neighbour (the next source
+    # frame differs by about 6 levels); compared blurred, since dithering moves single pixels
+    for k, original in enumerate(originals):
+        assert frames[2 * k].shape == original.shape
+        assert dithered_error(frames[2 * k], original) < 4, k
+    assert leftovers(tmp_path) == []
+
+
+def test_gif_delays_keep_the_average_rate_and_large_frames_shrink(tmp_path):
+    from vfi_desktop.core.writers import GifWriter
+
+    big = [cv2.resize(f, (1000, 750), interpolation=cv2.INTER_CUBIC) for f in moving_square(7, 72, 96)]
+    writer = GifWriter(tmp_path / "b.gif", fps=7)  # 14.29 cs per frame
+    for frame in big:
+        writer.write(frame)
+    writer.close()
+    frames, delays, _ = gif_frames(tmp_path / "b.gif")
+    assert [f.shape for f in frames] == [(600, 800, 3)] * 7  # MAX_SIDE on the long side
+    assert set(delays) == {14, 15} and sum(delays) == 100
+    # the clock never drifts more than half a centisecond from where frame k should end
+    assert all(abs(sum(delays[: k + 1]) - (k + 1) * 100 / 7) <= 0.5 for k in range(7))
+    small = cv2.resize(big[3], (800, 600), interpolation=cv2.INTER_AREA)
+    assert dithered_error(frames[3], small) < 5  # 388k distinct colours in 256: harder than the small clip
+
+
+def test_gif_with_no_frames_leaves_nothing(tmp_path):
+    from vfi_desktop.core.writers import GifWriter
+
+    writer = GifWriter(tmp_path / "empty.gif", fps=10)
+    with pytest.raises(VfiError, match="no frames"):
+        writer.close()
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_odd_sizes_are_written(tmp_path):

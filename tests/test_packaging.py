@@ -96,6 +96,9 @@ def test_no_qt_file_the_code_needs_is_filtered_out():
         "torch/bin/test_api",
         "torch/lib/libtorchbind_test.so",
         "torch/include/ATen/core/TensorBody.h",
+        "libmvec.so.1",  # part of glibc: the user's own
+        "libstdc++.so.6",
+        "libgcc_s.so.1",
     ],
 )
 def test_unused_files_are_left_out(dest):
@@ -278,17 +281,260 @@ def test_build_script_is_valid_bash():
     subprocess.run([bash, "-n", str(PACKAGING / "build.sh")], check=True)
 
 
-def test_linux_desktop_entry():
-    entry = configparser.ConfigParser(interpolation=None)
-    entry.optionxform = str
-    entry.read(PACKAGING / "linux" / "vfi-desktop.desktop", encoding="utf-8")
-    section = entry["Desktop Entry"]
-    assert section["Type"] == "Application"
-    assert section["Exec"].split()[0] == "vfi-desktop" and "%f" in section["Exec"].lower()
-    assert section["Icon"] == "vfi-desktop"
-    assert section["Categories"].endswith(";")
-    assert "video/mp4" in section["MimeType"]
-    assert (ROOT / "resources" / "icons" / "app.svg").exists() and (ROOT / "resources" / "icons" / "app.png").exists()
+# -- the archive's installer (packaging/linux/install.sh), in a temporary HOME --------------------
+
+INSTALL_SH = PACKAGING / "linux" / "install.sh"
+# What install.sh may call: POSIX tools only (no xdg-utils, no Python, no desktop tools).
+INSTALL_TOOLS = ("awk", "cat", "cp", "dirname", "grep", "ln", "mkdir", "mktemp", "mv", "readlink", "rm", "rmdir", "sed")
+# The MIME type of each extension the app opens (core/video_io.py VIDEO_EXTENSIONS).
+MIME_OF = {
+    ".mp4": "video/mp4", ".m4v": "video/x-m4v", ".avi": "video/x-msvideo", ".mov": "video/quicktime",
+    ".mkv": "video/x-matroska", ".webm": "video/webm", ".mpg": "video/mpeg", ".mpeg": "video/mpeg",
+    ".gif": "image/gif", ".wmv": "video/x-ms-wmv", ".flv": "video/x-flv", ".ts": "video/mp2t",
+}
+OTHER_MIMEAPPS = (
+    "[Default Applications]\n"
+    "video/mp4=vlc.desktop\n"
+    "\n"
+    "[Added Associations]\n"
+    "video/mp4=vlc.desktop;mpv.desktop\n"
+    "text/plain=gedit.desktop;\n"
+    "\n"
+    "[Removed Associations]\n"
+    "video/webm=totem.desktop;\n"
+)
+
+
+@pytest.fixture
+def fake_app(tmp_path):
+    """A minimal app folder laid out like the unpacked archive: the executable (a shell script
+    here), PyInstaller's _internal/ with the icons, and install.sh beside the executable."""
+    if shutil.which("bash") is None:
+        pytest.skip("no bash")
+    app = tmp_path / "vfi-desktop-0.1.0-linux-x86_64"
+    icons = app / "_internal" / "resources" / "icons"
+    icons.mkdir(parents=True)
+    for name in ("app.svg", "app.png"):
+        shutil.copy(ROOT / "resources" / "icons" / name, icons / name)
+    exe = app / "vfi-desktop"
+    exe.write_text('#!/bin/sh\necho "fake vfi-desktop $*"\n')
+    exe.chmod(0o755)
+    shutil.copy(INSTALL_SH, app / "install.sh")
+    return app
+
+
+def run_install(app_or_script: Path, home: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """install.sh with a clean environment: HOME, and a PATH of only INSTALL_TOOLS."""
+    tools = home.parent / "tools"
+    if not tools.exists():
+        tools.mkdir()
+        for name in INSTALL_TOOLS:
+            found = shutil.which(name)
+            assert found, f"{name} missing on this machine"
+            (tools / name).symlink_to(found)
+    script = app_or_script if app_or_script.name == "install.sh" else app_or_script / "install.sh"
+    environ = {"HOME": str(home), "PATH": str(tools), **(env or {})}
+    proc = subprocess.run([shutil.which("bash"), str(script), *args], capture_output=True, text=True, env=environ, timeout=60)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc
+
+
+def files_under(home: Path) -> dict[str, str]:
+    """Every file and link under home: relative path -> 'file' or 'link -> target'."""
+    out = {}
+    for p in sorted(home.rglob("*")):
+        rel = p.relative_to(home).as_posix()
+        if p.is_symlink():
+            out[rel] = f"link -> {os.readlink(p)}"
+        elif p.is_file():
+            out[rel] = "file"
+    return out
+
+
+def read_ini(path: Path) -> configparser.ConfigParser:
+    ini = configparser.ConfigParser(interpolation=None, strict=True)
+    ini.optionxform = str
+    ini.read(path, encoding="utf-8")
+    return ini
+
+
+def test_install_writes_the_entry_icons_command_and_associations_and_uninstall_removes_them(fake_app, tmp_path):
+    home = tmp_path / "home"
+    (home / ".config").mkdir(parents=True)
+    (home / ".config" / "mimeapps.list").write_text(OTHER_MIMEAPPS)
+    proc = run_install(fake_app, home)
+    assert "installed vfi-desktop" in proc.stdout
+    assert ".local/bin is not on your PATH" in proc.stdout  # the PATH here has only the tools
+
+    opt = home / ".local" / "opt" / "vfi-desktop"
+    files = files_under(home)
+    app_files = {k for k in files if k.startswith(".local/opt/")}
+    assert app_files == {f".local/opt/vfi-desktop/{p.relative_to(fake_app).as_posix()}" for p in fake_app.rglob("*") if p.is_file()}
+    assert {k: v for k, v in files.items() if k not in app_files} == {
+        ".config/mimeapps.list": "file",
+        ".local/bin/vfi-desktop": f"link -> {opt}/vfi-desktop",
+        ".local/share/applications/vfi-desktop.desktop": "file",
+        ".local/share/icons/hicolor/256x256/apps/vfi-desktop.png": "file",
+        ".local/share/icons/hicolor/scalable/apps/vfi-desktop.svg": "file",
+    }
+    # the command runs the installed app
+    command = subprocess.run([str(home / ".local" / "bin" / "vfi-desktop"), "x.mp4"], capture_output=True, text=True, timeout=30)
+    assert command.stdout.strip() == "fake vfi-desktop x.mp4"
+    icons = home / ".local" / "share" / "icons" / "hicolor"
+    assert (icons / "scalable/apps/vfi-desktop.svg").read_bytes() == (ROOT / "resources/icons/app.svg").read_bytes()
+    assert (icons / "256x256/apps/vfi-desktop.png").read_bytes() == (ROOT / "resources/icons/app.png").read_bytes()
+
+    # the desktop entry: absolute paths to the installed app, the icon by its theme name
+    entry = read_ini(home / ".local/share/applications/vfi-desktop.desktop")["Desktop Entry"]
+    assert entry["Type"] == "Application" and entry["Name"] == "vfi-desktop" and entry["Terminal"] == "false"
+    assert entry["Exec"] == f'"{opt}/vfi-desktop" %f'
+    assert entry["TryExec"] == f"{opt}/vfi-desktop"
+    assert entry["Icon"] == "vfi-desktop"
+    assert entry["Categories"].endswith(";") and entry["MimeType"].endswith(";")
+    validator = shutil.which("desktop-file-validate")  # desktop-file-utils, where installed
+    if validator:
+        check = subprocess.run([validator, str(home / ".local/share/applications/vfi-desktop.desktop")], capture_output=True, text=True)
+        assert check.returncode == 0 and not check.stdout.strip(), check.stdout  # no error, warning or hint
+    mime_types = entry["MimeType"].rstrip(";").split(";")
+    from vfi_desktop.core.video_io import VIDEO_EXTENSIONS
+
+    assert {MIME_OF[ext] for ext in VIDEO_EXTENSIONS} | {"inode/directory"} == set(mime_types)
+
+    # "Open with": our id added to every type's list, after what was there; never the default
+    mimeapps = read_ini(home / ".config/mimeapps.list")
+    added = mimeapps["Added Associations"]
+    for mime in mime_types:
+        assert added[mime].rstrip(";").split(";")[-1] == "vfi-desktop.desktop", mime
+    assert added["video/mp4"] == "vlc.desktop;mpv.desktop;vfi-desktop.desktop"
+    assert added["text/plain"] == "gedit.desktop;"
+    assert dict(mimeapps["Default Applications"]) == {"video/mp4": "vlc.desktop"}
+    assert dict(mimeapps["Removed Associations"]) == {"video/webm": "totem.desktop;"}
+
+    # uninstall, from the installed copy as the README says: everything goes, the user's
+    # mimeapps.list comes back byte for byte
+    proc = run_install(opt / "install.sh", home, "--uninstall")
+    assert "removed vfi-desktop" in proc.stdout
+    assert files_under(home) == {".config/mimeapps.list": "file"}
+    assert (home / ".config" / "mimeapps.list").read_text() == OTHER_MIMEAPPS
+
+
+def test_uninstall_leaves_no_file_in_a_home_that_had_none(fake_app, tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    run_install(fake_app, home)
+    mimeapps = (home / ".config" / "mimeapps.list").read_text()
+    assert mimeapps.startswith("[Added Associations]\n") and "inode/directory=vfi-desktop.desktop;\n" in mimeapps
+    run_install(fake_app, home, "--uninstall")
+    assert files_under(home) == {}
+
+
+def test_reinstall_and_install_from_the_installed_copy_change_nothing(fake_app, tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    run_install(fake_app, home)
+    first = {p: (home / p).read_bytes() for p, kind in files_under(home).items() if kind == "file"}
+    run_install(fake_app, home)  # an upgrade over an installed copy
+    run_install(home / ".local/opt/vfi-desktop", home)  # the installed copy's own install.sh
+    assert {p: (home / p).read_bytes() for p, kind in files_under(home).items() if kind == "file"} == first
+
+
+def test_install_honours_xdg_folders_and_leaves_a_foreign_command_alone(fake_app, tmp_path):
+    home = tmp_path / "home"
+    (home / ".local" / "bin").mkdir(parents=True)
+    foreign = home / ".local" / "bin" / "vfi-desktop"
+    foreign.write_text("#!/bin/sh\n# pip install --user vfi-desktop\n")
+    env = {"XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    proc = run_install(fake_app, home, env=env)
+    assert "left" in proc.stdout and foreign.read_text().startswith("#!/bin/sh\n# pip")
+    assert (tmp_path / "data/applications/vfi-desktop.desktop").is_file()
+    assert (tmp_path / "data/icons/hicolor/scalable/apps/vfi-desktop.svg").is_file()
+    assert "vfi-desktop.desktop" in (tmp_path / "config/mimeapps.list").read_text()
+    assert not (home / ".local/share").exists() and not (home / ".config").exists()
+    run_install(fake_app, home, "--uninstall", env=env)
+    assert files_under(home) == {".local/bin/vfi-desktop": "file"}  # not ours: kept
+    assert files_under(tmp_path / "data") == {} and files_under(tmp_path / "config") == {}
+
+
+def test_install_refuses_a_folder_without_the_app(tmp_path):
+    if shutil.which("bash") is None:
+        pytest.skip("no bash")
+    (tmp_path / "empty").mkdir()
+    proc = subprocess.run([shutil.which("bash"), str(INSTALL_SH), str(tmp_path / "empty")], capture_output=True, text=True,
+                          env={"HOME": str(tmp_path / "home"), "PATH": os.environ.get("PATH", "")}, timeout=60)
+    assert proc.returncode == 2 and "no vfi-desktop app in" in proc.stderr
+    assert not (tmp_path / "home").exists()
+
+
+def test_the_window_names_the_installed_desktop_entry(qapp):
+    from vfi_desktop.gui.app import create_application
+
+    assert create_application().desktopFileName() == "vfi-desktop"  # install.sh writes vfi-desktop.desktop
+
+
+# -- what the bundle is made of -------------------------------------------------------------------
+
+
+def test_the_app_needs_neither_pillow_nor_opencv_with_a_gui():
+    import tomllib
+
+    assert not any(n == "PIL" or n.startswith("PIL.") for n in package_imports())
+    assert rules.is_excluded_module("PIL")
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+    names = {d.split(">")[0].split("=")[0].split("<")[0].strip().lower() for d in deps}
+    assert "pillow" not in names
+    assert "opencv-python-headless" in names and "opencv-python" not in names  # no Qt 5 beside PySide6's Qt 6
+    pins = dict(line.split("==") for line in (ROOT / "constraints.txt").read_text().split() if "==" in line)
+    assert "opencv-python" not in pins and "opencv-python-headless" in pins
+
+
+def load_strip_bundle():
+    spec = importlib.util.spec_from_file_location("strip_bundle", PACKAGING / "strip_bundle.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_strip_rules():
+    strip = load_strip_bundle()
+    symbols = {".text", ".dynsym", ".symtab", ".strtab"}
+    assert strip.should_strip("_internal/torch/lib/libtorch_cpu.so", symbols, "$ORIGIN")
+    assert strip.should_strip("_internal/libpython3.11.so.1.0", {".text", ".dynsym", ".debug_info"}, "")
+    assert not strip.should_strip("_internal/torch/lib/libc10.so", {".text", ".dynsym"}, "$ORIGIN")  # stripped already
+    assert not strip.should_strip("vfi-desktop", symbols, "")  # the archive is appended to it
+    assert not strip.should_strip("_internal/av/video/frame.abi3.so", symbols, "$ORIGIN/../../av.libs")
+    assert not strip.should_strip("_internal/av.libs/libx265-f5385bb8.so.216", symbols, "$ORIGIN")
+    assert not strip.should_strip("_internal/libpng16-529cb57a.so.16.58.0", symbols, "$ORIGIN")
+
+
+def test_stripping_keeps_a_library_loadable(tmp_path):
+    """A real unstripped extension module, stripped by strip_bundle.py: its symbol table goes,
+    and Python still loads it (the dynamic symbols stay); the executable is not touched."""
+    strip = load_strip_bundle()
+    if not sys.platform.startswith("linux") or not (shutil.which("strip") and shutil.which("readelf")):
+        pytest.skip("needs Linux and binutils")
+    import _bisect
+    import _json
+
+    candidates = [Path(m.__file__) for m in (_json, _bisect) if getattr(m, "__file__", None)]
+    unstripped = [p for p in candidates if ".symtab" in strip.elf_facts(p)[0]]
+    if not unstripped:
+        pytest.skip("this Python's extension modules are stripped already")
+    source = unstripped[0]
+    bundle = tmp_path / "bundle"
+    (bundle / "_internal").mkdir(parents=True)
+    lib = bundle / "_internal" / source.name
+    shutil.copy(source, lib)
+    shutil.copy(source, bundle / "vfi-desktop")  # stands in for the executable: an unstripped ELF file
+    assert strip.main([str(bundle)]) == 0
+    sections, _ = strip.elf_facts(lib)
+    assert ".symtab" not in sections and ".dynsym" in sections
+    assert lib.stat().st_size < source.stat().st_size
+    assert (bundle / "vfi-desktop").read_bytes() == source.read_bytes()
+    name = source.name.split(".")[0]
+    spec = importlib.util.spec_from_file_location(name, lib)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.__file__ == str(lib)
 
 
 # -- where the bundle finds its files -----------------------------------------------------------

@@ -22,6 +22,7 @@ import numpy as np
 
 from .errors import Cancelled, VfiError
 from .frames import to_rgb8
+from .image_header import image_size
 from .progress import CancelToken, ProgressCallback, ProgressTracker
 
 VIDEO_EXTENSIONS = (".mp4", ".m4v", ".avi", ".mov", ".mkv", ".webm", ".mpg", ".mpeg", ".gif", ".wmv", ".flv", ".ts")
@@ -176,17 +177,25 @@ class ImageSequenceSource(FrameSource):
         )
 
     def _read_uncached(self, index: int) -> np.ndarray:
-        return read_image(self.files[index])
+        frame = read_image(self.files[index])
+        if frame.shape[:2] != (self.info.height, self.info.width):  # the header said otherwise
+            raise VfiError(
+                f"{self.files[index].name} decodes to {frame.shape[1]}x{frame.shape[0]}, "
+                f"not the folder's {self.info.width}x{self.info.height}"
+            )
+        return frame
 
 
 def _image_size(path: Path) -> tuple[int, int]:
-    from PIL import Image, UnidentifiedImageError
-
+    """(width, height) from the header; an image whose header we do not parse is decoded."""
     try:
-        with Image.open(path) as im:
-            return im.size
-    except (UnidentifiedImageError, OSError) as exc:
-        raise VfiError(f"{path.name}: not a readable image ({exc.__class__.__name__})") from None
+        size = image_size(path)
+    except OSError as exc:
+        raise VfiError(f"{path.name}: cannot read it ({exc.strerror or exc})") from None
+    if size is None:
+        h, w = read_image(path).shape[:2]  # VfiError if it is no image at all
+        size = (w, h)
+    return size
 
 
 def read_image(path: Path) -> np.ndarray:

@@ -172,57 +172,110 @@ class FrameSequenceWriter(FrameWriter):
 
 
 class GifWriter(FrameWriter):
-    """Animated GIF with an adaptive palette per frame (Pillow). GIF delays are in 1/100 s, so
-    delays are dithered in time to keep the average rate right; 50 fps is the practical maximum."""
+    """Animated GIF (FFmpeg's GIF encoder through PyAV) with an adaptive 256-colour palette per
+    frame (palettegen/paletteuse, Floyd-Steinberg dithering), streamed to disk as frames come.
+    GIF delays are in 1/100 s, so delays are dithered in time to keep the average rate right;
+    50 fps is the practical maximum."""
 
     MAX_SIDE = 800
     MAX_FPS = 50.0  # delays are whole 1/100 s, and players treat shorter than 2/100 s as 1/10 s
+    _CS = Fraction(1, 100)  # the GIF muxer's time base: centiseconds
 
     def __init__(self, path: Path, fps: float) -> None:
         super().__init__(path, fps)
+        import av
+
         check_writable_dir(self.path.parent)
         self.tmp = temp_path(self.path)
-        self.images = []
-        self.delays_cs: list[int] = []
-        self._clock_cs = 0.0
+        try:
+            self.container = av.open(str(self.tmp), mode="w", format="gif")  # loops forever (muxer default)
+        except OSError as exc:
+            raise io_error(self.path, exc) from None
+        except av.error.FFmpegError as exc:
+            raise VfiError(f"cannot create {self.path.name}: {exc}") from None
+        self.stream = None
+        self.graph = None
+        self._size: tuple[int, int] = (0, 0)
+        self._delays: dict[int, int] = {}  # pts -> delay (cs): the muxer takes each frame's delay from its packet
+        self._clock_cs = 0
+
+    def _open_stream(self, h: int, w: int) -> None:
+        import av
+
+        s = min(1.0, self.MAX_SIDE / max(h, w))
+        w, h = max(1, round(w * s)), max(1, round(h * s))
+        self._size = (w, h)
+        self.stream = self.container.add_stream("gif", rate=100)
+        self.stream.width, self.stream.height, self.stream.pix_fmt = w, h, "pal8"
+        self.stream.codec_context.time_base = self._CS
+        # frame -> split -> palettegen (one palette per frame) -> paletteuse <- the same frame
+        g = av.filter.Graph()
+        src = g.add_buffer(width=w, height=h, format="rgb24", time_base=self._CS)
+        split = g.add("split")
+        palette = g.add("palettegen", "stats_mode=single:max_colors=256:reserve_transparent=0")
+        use = g.add("paletteuse", "new=1:dither=floyd_steinberg")
+        sink = g.add("buffersink")
+        src.link_to(split)
+        split.link_to(use, 0, 0)
+        split.link_to(palette, 1, 0)
+        palette.link_to(use, 0, 1)
+        use.link_to(sink)
+        g.configure()
+        self.graph = g
+
+    def _mux(self, packets) -> None:
+        for packet in packets:
+            packet.duration = self._delays.pop(packet.pts)
+            self.container.mux(packet)
+
+    def _drain(self) -> None:
+        import av
+
+        while True:
+            try:
+                frame = self.graph.pull()
+            except (av.error.BlockingIOError, av.error.EOFError):
+                return
+            self._mux(self.stream.encode(frame))
 
     def write(self, frame: np.ndarray) -> None:
-        from PIL import Image
+        import av
+        import cv2
 
-        img = Image.fromarray(frame)
-        if max(img.size) > self.MAX_SIDE:
-            s = self.MAX_SIDE / max(img.size)
-            img = img.resize((max(1, round(img.width * s)), max(1, round(img.height * s))), Image.Resampling.LANCZOS)
-        self.images.append(img.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.FLOYDSTEINBERG))
+        if self.stream is None:
+            self._open_stream(*frame.shape[:2])
+        if (frame.shape[1], frame.shape[0]) != self._size:
+            frame = cv2.resize(frame, self._size, interpolation=cv2.INTER_AREA)
         target = (self.frames_written + 1) * 100.0 / self.fps
         delay = max(2, int(round(target - self._clock_cs)))
+        vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
+        vf.pts, vf.time_base = self._clock_cs, self._CS
+        self._delays[vf.pts] = delay
         self._clock_cs += delay
-        self.delays_cs.append(delay)
+        try:
+            self.graph.push(vf)
+            self._drain()
+        except OSError as exc:
+            raise io_error(self.path, exc) from None
         self.frames_written += 1
 
     def close(self) -> None:
-        if not self.images:
+        if self.stream is None:
+            self.abort()
             raise VfiError("nothing to write: no frames were produced")
         try:
-            self.images[0].save(
-                self.tmp,
-                format="GIF",
-                save_all=True,
-                append_images=self.images[1:],
-                duration=[d * 10 for d in self.delays_cs],
-                loop=0,
-                optimize=False,
-                disposal=1,
-            )
+            self.graph.push(None)
+            self._drain()
+            self._mux(self.stream.encode(None))
+            self.container.close()
             os.replace(self.tmp, self.path)
         except OSError as exc:
             self.abort()
             raise io_error(self.path, exc) from None
-        finally:
-            self.images = []
 
     def abort(self) -> None:
-        self.images = []
+        with contextlib.suppress(Exception):
+            self.container.close()
         discard(self.tmp)
 
 

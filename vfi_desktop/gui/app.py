@@ -24,6 +24,9 @@ def create_application(argv: Optional[Sequence[str]] = None) -> QApplication:
         app = QApplication([sys.argv[0] if sys.argv else "vfi-desktop", *(argv or [])])
     QCoreApplication.setOrganizationName("vfi-desktop")
     QCoreApplication.setApplicationName("vfi-desktop")
+    # the installed desktop entry's name (packaging/linux/install.sh): on Wayland the window is
+    # matched to its menu entry and icon through it
+    QGuiApplication.setDesktopFileName("vfi-desktop")
     app.setWindowIcon(icon("app"))
     return app
 
