@@ -39,6 +39,27 @@ def _area(field: np.ndarray, size: tuple[int, int], scale: float) -> np.ndarray:
     return out
 
 
+def _padded_float(frame: np.ndarray, pad: tuple) -> np.ndarray:
+    """The frame as float32 (remapping floats keeps the result within 90 dB of grid_sample's),
+    edges replicated to the padded size."""
+    f = frame.astype(np.float32)
+    return np.pad(f, pad, mode="edge") if any(p[1] for p in pad) else f
+
+
+_GRIDS: dict[tuple[int, int], np.ndarray] = {}
+
+
+def _grid(h: int, w: int) -> np.ndarray:
+    """(h,w,2) pixel coordinates x, y (cached: an export uses one size throughout)."""
+    g = _GRIDS.get((h, w))
+    if g is None:
+        if len(_GRIDS) > 4:
+            _GRIDS.clear()
+        ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+        g = _GRIDS[(h, w)] = np.dstack([xs, ys])
+    return g
+
+
 def _remap(image: np.ndarray, coords: np.ndarray) -> np.ndarray:
     """Sample image at absolute coordinates (bilinear, borders replicated, as grid_sample)."""
     return cv2.remap(image, coords, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
@@ -56,22 +77,20 @@ class FusionPipeline:
         m = self.model.multiple
         H, W = h + (-h) % m, w + (-w) % m
         pad = ((0, H - h), (0, W - w), (0, 0))
-        p0 = np.pad(frame0, pad, mode="edge") if (H, W) != (h, w) else frame0
-        p1 = np.pad(frame1, pad, mode="edge") if (H, W) != (h, w) else frame1
-        f01, f10 = (np.pad(f, pad, mode="edge") for f in flows)
+        p0f, p1f = (_padded_float(f, pad) for f in (frame0, frame1))
+        f01, f10 = (np.pad(f, pad, mode="edge") if (H, W) != (h, w) else f for f in flows)
         s = self.model.config.scale
         q = (H // s, W // s)
 
         def pooled(img: np.ndarray) -> torch.Tensor:  # box filter = avg_pool2d
-            small = cv2.resize(img.astype(np.float32) * (1.0 / 255.0), (q[1], q[0]), interpolation=cv2.INTER_AREA)
+            small = cv2.resize(img, (q[1], q[0]), interpolation=cv2.INTER_AREA) * (1.0 / 255.0)
             return torch.from_numpy(np.ascontiguousarray(small.transpose(2, 0, 1)))[None]
 
         # The flows box-filtered to the U-Net's grid (INTER_AREA = the network's quarter_flows).
         fq = np.concatenate([_area(f, q, 1.0 / s) for f in (f01, f10)], 2)
-        ys, xs = np.mgrid[0:H, 0:W].astype(np.float32)
-        return {"size": (h, w), "padded": (H, W), "p0": p0, "p1": p1, "f01": f01, "f10": f10,
-                "i0": pooled(p0), "i1": pooled(p1), "fq": torch.from_numpy(np.ascontiguousarray(fq.transpose(2, 0, 1)))[None],
-                "grid": np.dstack([xs, ys])}
+        return {"size": (h, w), "padded": (H, W), "p0f": p0f, "p1f": p1f, "f01": f01, "f10": f10,
+                "i0": pooled(p0f), "i1": pooled(p1f), "grid": _grid(H, W),
+                "fq": torch.from_numpy(np.ascontiguousarray(fq.transpose(2, 0, 1)))[None]}
 
     @torch.inference_mode()
     def synthesize(self, st: dict[str, Any], t: float) -> np.ndarray:
@@ -81,23 +100,27 @@ class FusionPipeline:
         t4 = torch.tensor([[[[t]]]], dtype=torch.float32)
         fq = st["fq"]
         delta, weights, rgb, splat = self.model.quarter(st["i0"], st["i1"], t4, fq[:, 0:2], fq[:, 2:4])
-        # Full resolution, in OpenCV: absolute sampling positions, four remaps, then the weighted
-        # sum as a chain of normalised two-way blends (cv2.blendLinear: one uint8 pass each).
-        grid, p0, p1 = st["grid"], st["p0"], st["p1"]
+        # Full resolution: absolute sampling positions, four remaps of the float frames (OpenCV),
+        # then the weighted sum in place (torch.addcmul_: one multi-threaded pass per candidate).
+        # All in float: rounding to 8 bits on the way cost 0.27 dB on clean 10 fps footage.
+        grid, p0, p1 = st["grid"], st["p0f"], st["p1f"]
         d = _to_hwc(delta)
+        sp = _to_hwc(splat)
         lt0 = cv2.addWeighted(st["f01"], -(1.0 - t) * t, st["f10"], t * t, 0.0)
         lt1 = cv2.addWeighted(st["f01"], (1.0 - t) ** 2, st["f10"], -t * (1.0 - t), 0.0)
-        c0 = _remap(p0, cv2.add(cv2.add(lt0, _upsample(np.ascontiguousarray(d[..., 0:2]), (H, W), s)), grid))
-        c1 = _remap(p1, cv2.add(cv2.add(lt1, _upsample(np.ascontiguousarray(d[..., 2:4]), (H, W), s)), grid))
-        sp = _to_hwc(splat)
-        c2 = _remap(p0, cv2.add(_upsample(np.ascontiguousarray(sp[..., 0:2]), (H, W), s), grid))
-        c3 = _remap(p1, cv2.add(_upsample(np.ascontiguousarray(sp[..., 2:4]), (H, W), s), grid))
+        cands = (
+            _remap(p0, cv2.add(cv2.add(lt0, _upsample(np.ascontiguousarray(d[..., 0:2]), (H, W), s)), grid)),
+            _remap(p1, cv2.add(cv2.add(lt1, _upsample(np.ascontiguousarray(d[..., 2:4]), (H, W), s)), grid)),
+            _remap(p0, cv2.add(_upsample(np.ascontiguousarray(sp[..., 0:2]), (H, W), s), grid)),
+            _remap(p1, cv2.add(_upsample(np.ascontiguousarray(sp[..., 2:4]), (H, W), s), grid)),
+            cv2.addWeighted(p0, 1.0 - t, p1, t, 0.0),
+        )
         wq = _to_hwc(weights)
-        wt = [_upsample(np.ascontiguousarray(wq[..., k]), (H, W)) for k in range(5)]
-        s01, s23 = cv2.add(wt[0], wt[1]), cv2.add(wt[2], wt[3])
-        merged = cv2.blendLinear(cv2.blendLinear(c0, c1, wt[0], wt[1]), cv2.blendLinear(c2, c3, wt[2], wt[3]), s01, s23)
-        merged = cv2.blendLinear(merged, cv2.addWeighted(p0, 1.0 - t, p1, t, 0.0), cv2.add(s01, s23), wt[4])
         # The RGB residual's pixel shuffle as a reshape: channel c*s*s + i*s + j -> pixel (s*y+i, s*x+j).
         res = rgb[0].numpy().reshape(3, s, s, q[0], q[1]).transpose(3, 1, 4, 2, 0).reshape(H, W, 3)
-        out = cv2.addWeighted(merged, 1.0, np.ascontiguousarray(res), 255.0, 0.0, dtype=cv2.CV_8U)
+        acc = torch.from_numpy(np.ascontiguousarray(res)).mul_(255.0)
+        wts = torch.from_numpy(_upsample(wq, (H, W)))  # (H,W,5) in one resize
+        for k, c in enumerate(cands):
+            acc.addcmul_(torch.from_numpy(c), wts[..., k : k + 1])
+        out = acc.add_(0.5).clamp_(0.0, 255.0).to(torch.uint8).numpy()
         return out[:h, :w] if (H, W) != (h, w) else out
