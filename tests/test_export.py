@@ -256,3 +256,34 @@ def test_full_disk_is_reported_and_cleaned_up(clip, tmp_path, monkeypatch):
     with open_source(clip) as src, pytest.raises(VfiError, match="disk full"):
         export_video(src, out, load_interpolator("blend"), ExportSettings(factor=2))
     assert not out.exists() and leftovers(tmp_path) == []
+
+
+def test_motion_for_the_next_pair_overlaps_the_current_in_between(clip, tmp_path):
+    """Export runs each pair's motion estimation one pair ahead on its own thread: while the
+    network works on pair k, DIS runs on pair k+1 (on 2 cores the two fill both)."""
+    import time
+
+    from vfi_desktop.core.methods.blend import BlendInterpolator
+
+    spans: dict[str, list[tuple[float, float, str]]] = {"prepare": [], "synthesize": []}
+
+    class Slow(BlendInterpolator):
+        def prepare(self, frame0, frame1):
+            t0 = time.perf_counter()
+            time.sleep(0.02)
+            spans["prepare"].append((t0, time.perf_counter(), threading.current_thread().name))
+            return super().prepare(frame0, frame1)
+
+        def synthesize(self, state, t):
+            t0 = time.perf_counter()
+            time.sleep(0.02)
+            spans["synthesize"].append((t0, time.perf_counter(), threading.current_thread().name))
+            return super().synthesize(state, t)
+
+    with open_source(clip) as src:
+        result = export_video(src, tmp_path / "o.mp4", Slow(), ExportSettings(factor=2, keep_audio=False))
+    assert result.frames == 48 and result.frames_per_second > 0
+    assert {name for *_, name in spans["prepare"]} == {"export-motion"}
+    overlaps = sum(1 for a0, a1, _ in spans["prepare"] for b0, b1, _ in spans["synthesize"] if a0 < b1 and b0 < a1)
+    assert overlaps >= len(spans["prepare"]) // 2
+    assert "output frames/s" in result.summary()

@@ -191,8 +191,13 @@ class ExportResult:
         elif not self.notes:
             parts.append("no audio")
         parts += self.notes
-        parts.append(f"{self.elapsed_s:.1f} s")
+        parts.append(f"{self.elapsed_s:.1f} s ({self.frames_per_second:.1f} output frames/s)")
         return ", ".join(parts)
+
+    @property
+    def frames_per_second(self) -> float:
+        """Export throughput: output frames written per second of wall time."""
+        return self.frames / self.elapsed_s if self.elapsed_s > 0 else 0.0
 
 
 def analyse_range(
@@ -267,18 +272,17 @@ def export_video(
     encoder.start()
     groups = _pair_groups(plan.frames)
     prefetch = _Prefetcher(source, groups)
+    motion = _MotionStage(source, groups, interpolator, cancel)
     try:
         for g, group in enumerate(groups):
             cancel.raise_if_cancelled()
             prefetch.advance(g)
-            first = group[0]
-            if first.is_source:
-                frame = source.read(first.a)
+            prepared = motion.take(g)
+            if group[0].is_source:
                 for _ in group:
-                    encode_q.put(frame)
+                    encode_q.put(prepared)
                 continue
-            f0, f1 = source.read(first.a), source.read(first.b)
-            for img in interpolator.interpolate_many(f0, f1, [f.t for f in group]):
+            for img in interpolator.interpolate_prepared(prepared, [f.t for f in group]):
                 encode_q.put(img)
         encode_q.put(_STOP)
         encoder.join()
@@ -295,6 +299,7 @@ def export_video(
             raise errors[0] from None
         raise
     finally:
+        motion.stop()
         prefetch.stop()
     tracker.update(len(plan.frames), "done", force=True)
     return ExportResult(
@@ -337,6 +342,61 @@ def _pair_groups(frames: Sequence[OutputFrame]) -> list[list[OutputFrame]]:
                 continue
         groups.append([f])
     return groups
+
+
+class _MotionStage:
+    """Reads each pair and runs the method's per-pair work (motion estimation) one pair ahead on
+    its own thread, so DIS for the next pair overlaps the network on this one: on 2 cores the
+    stages fill both (decode and encode run on their own threads too). For a group of real frames
+    it hands over the frame itself."""
+
+    def __init__(self, source: FrameSource, groups: Sequence[Sequence[OutputFrame]], interpolator: Interpolator,
+                 cancel: CancelToken, ahead: int = 1) -> None:
+        self._q: "queue.Queue" = queue.Queue(maxsize=ahead)
+        self._stop = threading.Event()
+        self._source, self._groups, self._interp, self._cancel = source, groups, interpolator, cancel
+        self._thread = threading.Thread(target=self._run, name="export-motion", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        for g, group in enumerate(self._groups):
+            if self._stop.is_set() or self._cancel.cancelled:
+                return
+            try:
+                first = group[0]
+                if first.is_source:
+                    item = self._source.read(first.a)
+                else:
+                    f0, f1 = self._source.read(first.a), self._source.read(first.b)
+                    item = self._interp.prepare_pair(f0, f1, [f.t for f in group])
+            except BaseException as exc:  # noqa: BLE001 - raised again on the export thread
+                item = exc
+            while not self._stop.is_set():
+                try:
+                    self._q.put((g, item), timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+            if isinstance(item, BaseException):
+                return
+
+    def take(self, g: int):
+        while True:
+            self._cancel.raise_if_cancelled()
+            try:
+                index, item = self._q.get(timeout=0.1)
+            except queue.Empty:
+                if not self._thread.is_alive() and self._q.empty():
+                    raise RuntimeError("the motion stage stopped early") from None
+                continue
+            assert index == g, (index, g)
+            if isinstance(item, BaseException):
+                raise item
+            return item
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
 
 
 class _Prefetcher:

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
 
 from ..frames import check_frame
+
+
+@dataclass
+class PreparedPair:
+    frame0: np.ndarray
+    frame1: np.ndarray
+    still: bool  # the two frames are identical: every in-between is that frame
+    state: Any  # what prepare() returned (None when no in-between needs it)
 
 
 class Interpolator(ABC):
@@ -24,6 +33,11 @@ class Interpolator(ABC):
         return self.interpolate_many(frame0, frame1, [t])[0]
 
     def interpolate_many(self, frame0: np.ndarray, frame1: np.ndarray, ts: Sequence[float]) -> list[np.ndarray]:
+        return self.interpolate_prepared(self.prepare_pair(frame0, frame1, ts), ts)
+
+    def prepare_pair(self, frame0: np.ndarray, frame1: np.ndarray, ts: Sequence[float] = (0.5,)) -> "PreparedPair":
+        """Checks and per-pair work (motion) for the in-betweens at `ts`; export runs this for the
+        next pair while the current one is synthesised."""
         check_frame(frame0, "frame0")
         check_frame(frame1, "frame1")
         if frame0.shape != frame1.shape:
@@ -31,19 +45,20 @@ class Interpolator(ABC):
         for t in ts:
             if not 0.0 <= float(t) <= 1.0:
                 raise ValueError(f"t must lie in [0, 1], got {t}")
-        if np.array_equal(frame0, frame1):
-            # A held frame stays a held frame, exactly: no method may add noise to a still.
-            return [frame0.copy() for _ in ts]
-        inner = [t for t in ts if 0.0 < t < 1.0]
-        state = self.prepare(frame0, frame1) if inner else None
+        # A held frame stays a held frame, exactly: no method may add noise to a still.
+        still = bool(np.array_equal(frame0, frame1))
+        needed = not still and any(0.0 < t < 1.0 for t in ts)
+        return PreparedPair(frame0, frame1, still, self.prepare(frame0, frame1) if needed else None)
+
+    def interpolate_prepared(self, pair: "PreparedPair", ts: Sequence[float]) -> list[np.ndarray]:
         out = []
         for t in ts:
-            if t <= 0.0:
-                out.append(frame0.copy())
+            if pair.still or t <= 0.0:
+                out.append(pair.frame0.copy())
             elif t >= 1.0:
-                out.append(frame1.copy())
+                out.append(pair.frame1.copy())
             else:
-                out.append(self.synthesize(state, float(t)))
+                out.append(self.synthesize(pair.state, float(t)))
         return out
 
     @abstractmethod
