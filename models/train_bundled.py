@@ -139,7 +139,7 @@ def train(args: argparse.Namespace) -> None:
     print("dis baseline:", json.dumps({k: round(v[0], 3) for k, v in val.baseline.items()}), flush=True)
     cfg = TrainConfig(arch="fusion_unet", steps=args.steps, batch_size=args.batch, crop=args.crop, lr=args.lr,
                       warmup_steps=300, val_every=args.val_every, checkpoint_every=100, loss="log_mse_lap",
-                      seed=args.seed, stop_after=args.stop_after)
+                      seed=args.seed, stop_after=args.stop_after, ema=args.ema or None)
     log = open(run / "log.jsonl", "a")
 
     def report(e) -> None:
@@ -156,6 +156,8 @@ def train(args: argparse.Namespace) -> None:
     trainer = Trainer(cfg, pool, val, out_path=run / "fusion_best.safetensors", checkpoint_path=run / "fusion.ckpt",
                       callback=report, info={"recipe": "models/train_bundled.py", "train_clips": TRAIN, "val_clips": VAL})
     trainer.model.to(memory_format=torch.channels_last)
+    if trainer.ema_model is not None:
+        trainer.ema_model.to(memory_format=torch.channels_last)
     trainer.run()
 
 
@@ -175,6 +177,7 @@ def main() -> None:
     ap.add_argument("--val-every", type=int, default=500)
     ap.add_argument("--min-samples", type=int, default=960)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--ema", type=float, default=0.999, help="moving average of the weights (0: none)")
     args = ap.parse_args()
     if hasattr(os, "nice"):
         os.nice(10)

@@ -233,3 +233,22 @@ def test_a_checkpoint_that_cannot_be_written_is_a_clear_error(tmp_path, monkeypa
     with pytest.raises(VfiError, match="cannot write .*No space left on device"):
         trainer.run()
     assert list(tmp_path.iterdir()) == []  # no half-written checkpoint
+
+
+def test_moving_average_of_the_weights_is_what_gets_saved(tmp_path):
+    from vfi_desktop.model.data import Clip, TripletSampler
+    from vfi_desktop.model.train import TrainConfig, Trainer, load_checkpoint
+
+    sampler = TripletSampler([Clip("square", moving_square(8, 64, 64, step=3))], crop=64, max_gap=2, augment="none")
+    cfg = TrainConfig(steps=4, batch_size=1, crop=64, lr=1e-3, warmup_steps=1, val_every=0, checkpoint_every=0, ema=0.5)
+    torch.manual_seed(0)
+    trainer = Trainer(cfg, sampler, None, tmp_path / "w.safetensors", tmp_path / "w.ckpt")
+    start = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+    trainer.run()
+    saved, _ = load_model(tmp_path / "w.safetensors")
+    name = "field_head.1.weight"
+    avg, last, first = saved.state_dict()[name], trainer.model.state_dict()[name], start[name]
+    assert not torch.equal(avg, last) and not torch.equal(avg, first)  # between the start and the last step
+    assert torch.equal(avg, trainer.ema_model.state_dict()[name])
+    ckpt = load_checkpoint(tmp_path / "w.ckpt")
+    assert torch.equal(ckpt["ema"][name], avg) and torch.equal(ckpt["model"][name], last)

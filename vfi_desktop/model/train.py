@@ -7,6 +7,7 @@ a generator seeded by (seed, step), so a resumed run continues exactly as if nev
 
 from __future__ import annotations
 
+import copy
 import math
 import threading
 import time
@@ -49,7 +50,10 @@ class TrainConfig:
     time_limit_s: Optional[float] = None  # stop after this long (the training panel's "minutes")
     stop_after: Optional[int] = None  # stop at this step, keeping the schedule of `steps` (staged recipes)
     loss: str = "log_mse_lap"  # see losses.interpolation_loss
-    model_config: Optional[dict] = None  # network options, e.g. {"detail": 32}; grows --init weights
+    model_config: Optional[dict] = None  # network options; grows --init weights
+    # Exponential moving average of the weights (e.g. 0.999): validation and the saved weights use
+    # the average, which smooths out the step-to-step noise of a small batch on a CPU.
+    ema: Optional[float] = None
 
     def lr_at(self, step: int) -> float:
         if step < self.warmup_steps:
@@ -187,6 +191,7 @@ class Trainer:
         self.model.train()
         self.motion_kind = motion_kind(self.model)
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        self.ema_model = copy.deepcopy(self.model).eval() if config.ema else None
         self.step = 0
         self.elapsed_before = 0.0
         self.history: list[dict] = []
@@ -195,12 +200,19 @@ class Trainer:
         if self.checkpoint_path is not None and self.checkpoint_path.exists():
             self._resume(load_checkpoint(self.checkpoint_path))
 
+    @property
+    def weights_model(self) -> torch.nn.Module:
+        """The weights that are validated and saved: the moving average when the run keeps one."""
+        return self.ema_model if self.ema_model is not None else self.model
+
     # -- checkpoints -------------------------------------------------------------------------------
 
     def _resume(self, ckpt: dict) -> None:
         if ckpt["arch"] != self.config.arch or ckpt["model_config"] != config_dict_json(self.model):
             raise VfiError("the checkpoint belongs to a different network; delete it or choose another path")
         self.model.load_state_dict(ckpt["model"])
+        if self.ema_model is not None:  # a run that had no average starts one from its weights
+            self.ema_model.load_state_dict(ckpt.get("ema") or ckpt["model"])
         self.optimizer.load_state_dict(ckpt["optimizer"])
         self.step = int(ckpt["step"])
         self.elapsed_before = float(ckpt.get("elapsed_s", 0.0))
@@ -219,6 +231,7 @@ class Trainer:
                         "arch": self.config.arch,
                         "model_config": config_dict_json(self.model),
                         "model": self.model.state_dict(),
+                        "ema": self.ema_model.state_dict() if self.ema_model is not None else None,
                         "optimizer": self.optimizer.state_dict(),
                         "step": self.step,
                         "elapsed_s": self.elapsed_before + (time.perf_counter() - self._t0),
@@ -253,7 +266,7 @@ class Trainer:
         if self.val is None or not self.val.triplets:
             return None
         with torch.no_grad():
-            res = self.val.evaluate(self.model)
+            res = self.val.evaluate(self.weights_model)
         entry = {"step": self.step, "val_psnr": res["psnr"], "val_ssim": res["ssim"]}
         if "detail" in res:  # per clip and gap, where the validation set gives them
             entry["val_detail"] = res["detail"]
@@ -276,9 +289,10 @@ class Trainer:
             val_ssim=self.best["ssim"],
             start_psnr=self.start_psnr,
             parameters=count_parameters(self.model),
+            ema=self.config.ema,
             train_seconds=round(self.elapsed_before + (time.perf_counter() - self._t0), 1),
         )
-        save_weights(self.model, self.out_path, info)
+        save_weights(self.weights_model, self.out_path, info)
 
     def run(self) -> TrainResult:
         cfg = self.config
@@ -323,6 +337,10 @@ class Trainer:
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
                 self.optimizer.step()
+                if self.ema_model is not None:
+                    with torch.no_grad():
+                        for avg, cur in zip(self.ema_model.parameters(), self.model.parameters()):
+                            avg.lerp_(cur, 1.0 - cfg.ema)
                 self.step += 1
                 value = float(loss.detach())
                 running = value if running is None else 0.9 * running + 0.1 * value
