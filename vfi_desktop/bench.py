@@ -26,7 +26,7 @@ import numpy as np
 
 from .core import motion
 from .core.errors import VfiError
-from .core.metrics import psnr, ssim
+from .core.metrics import TruthStats, psnr
 from .core.scenes import analyse_frames
 from .core.video_io import open_source
 
@@ -183,9 +183,12 @@ def run_benchmark(
                 ts = [k / g for k in range(1, g)]
                 scores: dict[str, list[tuple[float, float]]] = {m: [] for m in methods}
                 for i in windows(len(frames), g, cuts, max_windows):
-                    for m, interp in interps.items():
-                        preds = interp.interpolate_many(frames[i], frames[i + g], ts)
-                        scores[m] += [(psnr(p, frames[i + k]), ssim(p, frames[i + k])) for k, p in enumerate(preds, 1)]
+                    preds = {m: interp.interpolate_many(frames[i], frames[i + g], ts) for m, interp in interps.items()}
+                    for k in range(1, g):
+                        truth = frames[i + k]
+                        stats = TruthStats(truth)  # shared by every method's prediction of this frame
+                        for m in methods:
+                            scores[m].append((psnr(preds[m][k - 1], truth), stats.ssim(preds[m][k - 1])))
                 for m in methods:
                     s = scores[m]
                     cell = {"psnr": float(np.mean([a for a, _ in s])) if s else float("nan"),
