@@ -32,7 +32,8 @@ def main() -> None:
     p.add_argument("--stride", type=int, default=1)
     p.add_argument("--box", type=int, nargs=4, metavar=("X", "Y", "W", "H"), required=True)
     p.add_argument("--scale", type=float, default=1.5)
-    p.add_argument("--methods", nargs="+", default=["blend", "flow", "unet-direct", "unet"])
+    p.add_argument("--methods", nargs="+", default=["blend", "dis", "flow", "unet-direct", "unet"])
+    p.add_argument("--weights", help="weights for unet (default: the bundled ones)")
     p.add_argument("-o", "--output", required=True)
     a = p.parse_args()
     with open_source(a.clip) as src:
@@ -45,7 +46,7 @@ def main() -> None:
 
     tiles = [label(crop(truth), "truth")]
     for m in a.methods:
-        pred = load_interpolator(m, device="cpu").interpolate(f0, f1, 0.5)
+        pred = load_interpolator(m, weights=a.weights if m == "unet" else None, device="cpu").interpolate(f0, f1, 0.5)
         tiles.append(label(crop(pred), f"{m}  {psnr(pred[y:y + h, x:x + w], truth[y:y + h, x:x + w]):.2f} dB"))
     inputs = [label(crop(f0), "input: frame 0"), label(crop(f1), "input: frame 1")]
     write_image(Path(a.output), np.concatenate(inputs + tiles, axis=1))

@@ -130,16 +130,17 @@ def train(args: argparse.Namespace) -> None:
     torch.set_num_threads(args.threads)
     cv2.setNumThreads(1)
     run = Path(args.run)
-    pool = Pool(run / "pool")
+    pool = Pool(Path(args.pool) if args.pool else run / "pool")
     while len(pool) < args.min_samples:
         print(f"waiting for the pool: {len(pool)} samples", flush=True)
         time.sleep(30)
         pool.refresh()
-    val = CachedValidation(Path(args.data), run / "val_cache.pt")
+    val = CachedValidation(Path(args.data), Path(args.val_cache) if args.val_cache else run / "val_cache.pt")
     print("dis baseline:", json.dumps({k: round(v[0], 3) for k, v in val.baseline.items()}), flush=True)
     cfg = TrainConfig(arch="fusion_unet", steps=args.steps, batch_size=args.batch, crop=args.crop, lr=args.lr,
                       warmup_steps=300, val_every=args.val_every, checkpoint_every=100, loss="log_mse_lap",
-                      seed=args.seed, stop_after=args.stop_after, ema=args.ema or None)
+                      seed=args.seed, stop_after=args.stop_after, ema=args.ema or None,
+                      oracle_weights=args.oracle_weights)
     log = open(run / "log.jsonl", "a")
 
     def report(e) -> None:
@@ -165,6 +166,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("mode", choices=["produce", "train"])
     ap.add_argument("--run", default="train_runs/fusion")
+    ap.add_argument("--val-cache", help="validation triplets with their flows (default: RUN/val_cache.pt)")
+    ap.add_argument("--pool", help="the sample pool (default: RUN/pool)")
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--samples", type=int, default=9000)
@@ -177,6 +180,7 @@ def main() -> None:
     ap.add_argument("--val-every", type=int, default=500)
     ap.add_argument("--min-samples", type=int, default=960)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--oracle-weights", type=float, default=0.0, help="privileged supervision of the candidate weights")
     ap.add_argument("--ema", type=float, default=0.999, help="moving average of the weights (0: none)")
     args = ap.parse_args()
     if hasattr(os, "nice"):

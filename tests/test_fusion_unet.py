@@ -105,3 +105,21 @@ def test_pool_augmentations_keep_flows_true(tmp_path):
             warped = backward_warp(b[src], resize_fields(b[key], (128, 128)))
             inner = (slice(None), slice(None), slice(16, -16), slice(16, -16))
             assert (warped - b[dst])[inner].abs().mean() < 0.05 * (b[src] - b[dst])[inner].abs().mean()
+
+
+def test_oracle_supervision_pulls_the_weights_to_the_right_candidate():
+    """Where one candidate is the truth, the privileged loss moves the weights towards it."""
+    from vfi_desktop.model.losses import oracle_weight_loss
+
+    torch.manual_seed(0)
+    target = torch.rand(1, 3, 32, 32)
+    cands = torch.stack([target + 0.2 * torch.randn_like(target) for _ in range(5)], 1)
+    cands[:, 2] = target + 0.01 * torch.randn_like(target)  # candidate 2 is (almost) right
+    logits = torch.zeros(1, 5, 8, 8, requires_grad=True)
+    opt = torch.optim.SGD([logits], lr=1.0)
+    for _ in range(20):
+        opt.zero_grad()
+        oracle_weight_loss(cands, torch.softmax(logits, 1), target).backward()
+        opt.step()
+    weights = torch.softmax(logits, 1).detach()
+    assert (weights[:, 2] > 0.8).all()

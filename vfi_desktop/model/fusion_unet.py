@@ -163,7 +163,7 @@ class FusionUNet(nn.Module):
         wfull = F.interpolate(weights, size=(h, w), mode="bilinear", align_corners=False)
         merged = sum(wfull[:, k : k + 1] * c for k, c in enumerate(cands))
         pred = (merged + self.rgb_head[-1](rgb)).clamp(0.0, 1.0)
-        return {"pred": pred, "merged": merged, "weights": weights}
+        return {"pred": pred, "merged": merged, "weights": weights, "candidates": torch.stack(cands, 1)}
 
 
 def quarter_flows(flows: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:

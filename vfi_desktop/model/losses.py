@@ -63,3 +63,23 @@ def interpolation_loss(pred: torch.Tensor, target: torch.Tensor, kind: str = "lo
         raise ValueError(f"unknown loss {kind!r}")
     total = main + 0.1 * parts["laplacian"] + 0.02 * parts["census"]
     return total, {k: float(v.detach()) for k, v in parts.items()}
+
+
+def oracle_weight_loss(candidates: torch.Tensor, weights: torch.Tensor, target: torch.Tensor, sharpness: float = 3.0) -> torch.Tensor:
+    """Privileged supervision of the FusionUNet's candidate weights: with the truth known, how good
+    each candidate is in each cell of the weights' grid gives a target distribution, softmax of
+    -sharpness * log(error) (relative errors decide, whatever the contrast); the loss is its KL
+    divergence from the predicted weights, each cell counted by how much the choice matters there
+    (the spread of the candidates' log-errors). The end-to-end loss alone moves the weights slowly:
+    its gradient on a weight is the product of two small differences.
+
+    candidates (B,K,3,H,W), weights (B,K,h,w) with H = s*h, target (B,3,H,W)."""
+    b, k, _, h, w = candidates.shape
+    s = h // weights.shape[-2]
+    err = ((candidates - target[:, None]) ** 2).mean(2)  # B,K,H,W
+    err = F.avg_pool2d(err, s) + 1e-6  # B,K,h,w
+    log_err = torch.log(err)
+    q = torch.softmax(-sharpness * log_err, 1).detach()
+    spread = (log_err.max(1).values - log_err.min(1).values).detach()  # B,h,w
+    kl = (q * (torch.log(q + 1e-8) - torch.log(weights + 1e-8))).sum(1)
+    return (kl * spread).sum() / (spread.sum() + 1e-6)

@@ -24,7 +24,7 @@ from ..core.files import atomic_output_path, check_writable_dir
 from ..core.metrics import psnr, ssim
 from ..core.progress import CancelToken
 from .data import Clip, TripletSampler, model_inputs, motion_kind, sample_batch
-from .losses import interpolation_loss
+from .losses import interpolation_loss, oracle_weight_loss
 from .network import build, config_dict, count_parameters
 from .weights import load_model, save_weights
 
@@ -54,6 +54,8 @@ class TrainConfig:
     # Exponential moving average of the weights (e.g. 0.999): validation and the saved weights use
     # the average, which smooths out the step-to-step noise of a small batch on a CPU.
     ema: Optional[float] = None
+    # Weight of the privileged supervision of the FusionUNet's candidate weights (losses.oracle_weight_loss).
+    oracle_weights: float = 0.0
 
     def lr_at(self, step: int) -> float:
         if step < self.warmup_steps:
@@ -331,6 +333,8 @@ class Trainer:
                     upcoming = batch_for(self.step + 1)
                 out = self.model(**model_inputs(batch))
                 loss, _parts = interpolation_loss(out["pred"], batch["target"], cfg.loss)
+                if cfg.oracle_weights and "candidates" in out:
+                    loss = loss + cfg.oracle_weights * oracle_weight_loss(out["candidates"], out["weights"], batch["target"])
                 if not torch.isfinite(loss):
                     raise VfiError(f"training diverged at step {self.step} (loss is {float(loss)}); lower the learning rate")
                 self.optimizer.zero_grad(set_to_none=True)
