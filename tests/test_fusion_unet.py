@@ -116,8 +116,8 @@ def test_oracle_supervision_pulls_the_weights_to_the_right_candidate():
     cands = torch.stack([target + 0.2 * torch.randn_like(target) for _ in range(5)], 1)
     cands[:, 2] = target + 0.01 * torch.randn_like(target)  # candidate 2 is (almost) right
     logits = torch.zeros(1, 5, 8, 8, requires_grad=True)
-    opt = torch.optim.SGD([logits], lr=1.0)
-    for _ in range(20):
+    opt = torch.optim.Adam([logits], lr=0.1)
+    for _ in range(40):
         opt.zero_grad()
         oracle_weight_loss(cands, torch.softmax(logits, 1), target).backward()
         opt.step()
