@@ -64,6 +64,35 @@ def test_untrained_network_is_the_classical_flow_method():
     assert psnr(out, load_interpolator("flow").interpolate(frames[0], frames[2])) > 38
 
 
+def test_traced_quarter_is_quiet_and_equals_eager():
+    """The CPU path traces the 1/4-resolution network per frame size, in a GUI worker. The trace
+    must not emit tracer warnings (the suite and CI turn vfi_desktop warnings into errors, and
+    silencing them with catch_warnings races with the UI thread), must really be a graph, and
+    must equal the eager code on another input of the same size."""
+    import warnings
+
+    from vfi_desktop.model.fusion_inference import _trace_quarter
+
+    model = trained_like(seed=3)
+    h, w = 32, 48  # a 1/4-resolution grid of a padded frame
+    gen = torch.Generator().manual_seed(1)
+
+    def inputs():
+        i0, i1 = torch.rand(1, 3, h, w, generator=gen), torch.rand(1, 3, h, w, generator=gen)
+        return i0, i1, torch.full((1, 1, 1, 1), 0.3), 3 * torch.randn(1, 2, h, w, generator=gen), 3 * torch.randn(1, 2, h, w, generator=gen)
+
+    with warnings.catch_warnings(record=True) as caught, torch.inference_mode():
+        warnings.simplefilter("always")
+        traced = _trace_quarter(model, inputs())
+        other = inputs()
+        got, want = traced(*other), model.quarter(*other)
+    assert isinstance(traced, torch.jit.ScriptModule)
+    noisy = [str(c.message)[:80] for c in caught if issubclass(c.category, torch.jit.TracerWarning)]
+    assert noisy == []
+    for g, e in zip(got, want):
+        assert torch.allclose(g, e, atol=1e-5)
+
+
 @pytest.mark.parametrize("h,w", [(37, 53), (64, 64), (100, 61)])
 def test_odd_sizes(h, w):
     out = NeuralInterpolator(trained_like(), "t", device="cpu").interpolate(texture(h, w, 1), texture(h, w, 2), 0.3)

@@ -17,6 +17,15 @@ _GRID_CACHE: dict = {}
 def backward_warp(image: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
     """Sample image at x + flow(x); flow in pixels (B,2,H,W). Borders replicate, like cv2.remap."""
     b, _, h, w = flow.shape
+    if torch.jit.is_tracing():
+        # Under torch.jit.trace the sizes are tensors: build the grid with tensor ops only (no
+        # Python arithmetic on them, no cache keyed by them), so the trace is exact and quiet.
+        ones = torch.ones_like(flow[:1])
+        pos = torch.cat([ones[:, :1].cumsum(3), ones[:, 1:].cumsum(2)], dim=1) - 1.0  # x, y
+        last = pos[:, :, -1:, -1:].clamp(min=1.0)  # (w-1, h-1)
+        unit = 2.0 / last
+        grid = (pos * unit - 1.0 + flow * unit).permute(0, 2, 3, 1)
+        return F.grid_sample(image, grid, mode="bilinear", padding_mode="border", align_corners=True)
     key = (h, w, flow.device, flow.dtype)
     cached = _GRID_CACHE.get(key)
     if cached is None:

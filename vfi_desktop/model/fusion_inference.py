@@ -10,7 +10,6 @@ OpenCV: `remap` on the uint8 frames, `resize` for the fields, one pass for the w
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import cv2
@@ -75,6 +74,17 @@ class _Quarter(torch.nn.Module):
         return self.model.quarter(i0, i1, t4, f01, f10)
 
 
+def _trace_quarter(model: FusionUNet, args: tuple[torch.Tensor, ...]):
+    """The 1/4-resolution part as a traced graph for these shapes; eager if tracing fails
+    (tracing is only a speed-up, the eager code is the reference). The traced code is kept free
+    of tracer warnings (flow_ops.backward_warp) rather than silenced: warnings.catch_warnings is
+    not thread-safe, and the GUI traces in workers while pyqtgraph paints on the UI thread."""
+    try:
+        return torch.jit.trace(_Quarter(model).eval(), args, check_trace=False)
+    except Exception:  # pragma: no cover - eager is always there
+        return model.quarter
+
+
 class FusionPipeline:
     """prepare() once per pair, then synthesize() for each t. Frames are padded to the network's
     multiple (edges replicated); flows are computed on the unpadded frames and padded alike.
@@ -93,13 +103,7 @@ class FusionPipeline:
         key = tuple(args[0].shape)
         fn = self._traced.get(key)
         if fn is None:
-            fn = self.model.quarter
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")  # the tracer's notes about shapes taken as constants
-                    fn = torch.jit.trace(_Quarter(self.model).eval(), args, check_trace=False)
-            except (RuntimeError, TypeError):  # pragma: no cover - eager is always there
-                fn = self.model.quarter
+            fn = _trace_quarter(self.model, args)
             if len(self._traced) > 4:
                 self._traced.clear()
             self._traced[key] = fn
