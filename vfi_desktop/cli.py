@@ -1,4 +1,4 @@
-"""Command line: `vfi-desktop interpolate | pair | train | bench | info`, and with no arguments the GUI.
+"""Command line: `vfi-desktop interpolate | pair | train | bench | check | info`, and with no arguments the GUI.
 
 User errors print one line (`vfi-desktop: error: ...`) and exit with status 2; Ctrl+C exits 130.
 """
@@ -73,7 +73,7 @@ def _parse_range(text: Optional[str]) -> Optional[tuple[int, int]]:
 
 def cmd_interpolate(args: argparse.Namespace) -> int:
     settings = export_settings_from_args(args)
-    interpolator_for = _interpolator_loader(args)
+    interpolator_for = _interpolator_loader(args, settings)
     if len(args.inputs) > 1 or args.format:
         return _interpolate_many(args, settings, interpolator_for)
     return _interpolate_one(args, settings, interpolator_for)
@@ -103,18 +103,33 @@ def export_settings_from_args(args: argparse.Namespace):
     )
 
 
-def _interpolator_loader(args: argparse.Namespace):
-    """The method for each clip, loaded once (the neural ones read weights and start torch)."""
-    from .api import load_interpolator
+def _interpolator_loader(args: argparse.Namespace, settings=None):
+    """The method for each clip, loaded once (the neural ones read weights and start torch);
+    `--method auto` races the methods on each clip first and says what it picked."""
+    from .api import available_methods, interpolator_for
+    from .core.choice import MethodChoice
 
-    loaded = {}
+    candidates = None
+    if args.method == "auto" and args.weights:  # a weights file given with auto is one more candidate
+        candidates = available_methods() + [MethodChoice(Path(args.weights).stem, "unet", args.weights)]
+    bar = ProgressBar("auto", args.quiet)
 
-    def interpolator_for(source):
-        if "interp" not in loaded:
-            loaded["interp"] = load_interpolator(args.method, weights=args.weights, device=args.device)
-        return loaded["interp"]
+    def picked(report) -> None:
+        bar.finish()
+        args.auto_reports.append(report)
+        if not args.quiet:
+            print(report.summary(), file=sys.stderr)
 
-    return interpolator_for
+    args.auto_reports = []
+    return interpolator_for(
+        args.method, args.weights, args.device, settings=settings, candidates=candidates, on_auto=picked, progress=bar
+    )
+
+
+def _print_auto_cost(args: argparse.Namespace, result, settings) -> None:
+    """After an export with `--method auto`: what the choice cost beside it."""
+    if args.auto_reports and not args.quiet:
+        print(args.auto_reports.pop(0).cost_line(result.elapsed_s, settings), file=sys.stderr)
 
 
 def _note_ignored_quality(args: argparse.Namespace, fmt) -> None:
@@ -140,6 +155,7 @@ def _interpolate_one(args: argparse.Namespace, settings, interpolator_for) -> in
     )
     if not args.quiet:
         print(result.summary(), file=sys.stderr)
+    _print_auto_cost(args, result, settings)
     return 0
 
 
@@ -172,6 +188,10 @@ def _interpolate_many(args: argparse.Namespace, settings, interpolator_for) -> i
             bars[o.index].finish()
         if not args.quiet and o.error:
             print(f"[{o.index + 1}/{len(jobs)}] failed: {o.reason()}", file=sys.stderr)
+        if o.result is not None:
+            _print_auto_cost(args, o.result, settings)
+        else:
+            args.auto_reports.clear()  # Auto ran, the export did not
 
     result = export_many(jobs, settings, interpolator_for, progress=progress, on_outcome=outcome)
     print(result.summary(), file=sys.stderr)
@@ -457,20 +477,26 @@ def add_interpolate_arguments(sp: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
     from .api import METHODS
+    from .cli_check import add_parser as add_check_parser
+    from .core.choice import AUTO
 
     p = argparse.ArgumentParser(prog="vfi-desktop", description="Make in-between frames for smoother video.")
     p.add_argument("--version", action="version", version=f"vfi-desktop {__version__}")
     sub = p.add_subparsers(dest="command")
 
-    def common(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--method", choices=METHODS, default="unet", help="interpolation method (default: unet)")
+    def common(sp: argparse.ArgumentParser, auto: bool = False) -> None:
+        if auto:
+            sp.add_argument("--method", choices=(AUTO, *METHODS), default="unet",
+                            help="interpolation method (default: unet); auto: the best on a sample of each clip")
+        else:
+            sp.add_argument("--method", choices=METHODS, default="unet", help="interpolation method (default: unet)")
         sp.add_argument("--weights", help="a .safetensors file for the neural methods (default: bundled)")
         sp.add_argument("--device", default="auto", help="auto, cpu or cuda")
         sp.add_argument("-q", "--quiet", action="store_true")
 
     sp = sub.add_parser("interpolate", help="export a smoother or slower video")
     add_interpolate_arguments(sp)
-    common(sp)
+    common(sp, auto=True)
     sp.set_defaults(func=cmd_interpolate)
 
     sp = sub.add_parser("pair", help="make the frame between two images")
@@ -547,6 +573,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--threads", type=int, default=2, help="CPU threads for the speed test (default 2)")
     sp.add_argument("--json", help="also write the figures to this JSON file")
     sp.set_defaults(func=cmd_bench)
+
+    add_check_parser(sub)
 
     sp = sub.add_parser("info", help="describe a clip")
     sp.add_argument("input")

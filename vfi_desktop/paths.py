@@ -40,3 +40,44 @@ def bundled_weights(method: str) -> Path:
 
 
 BUNDLED_WEIGHTS = {"unet": "unet.safetensors", "unet-direct": "unet_direct.safetensors"}
+
+
+# -- per-user folders (Qt-free: the CLI and the core use them too) --------------------------------
+
+APP_NAME = "vfi-desktop"  # organisation and application name, as the GUI gives them to Qt
+DATA_DIR_ENV = "VFI_DESKTOP_DATA_DIR"
+CACHE_DIR_ENV = "VFI_DESKTOP_CACHE_DIR"
+
+
+def user_data_dir() -> Path:
+    """`$VFI_DESKTOP_DATA_DIR`, else the folder Qt's AppDataLocation names for this app
+    (Linux: ~/.local/share/vfi-desktop/vfi-desktop); the fine-tuned models live under it."""
+    import os
+
+    override = os.environ.get(DATA_DIR_ENV)
+    if override:
+        return Path(override)
+    home = Path.home()
+    if sys.platform == "win32":
+        base = Path(os.environ.get("APPDATA") or home / "AppData" / "Roaming")
+    elif sys.platform == "darwin":
+        base = home / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or home / ".local" / "share")
+    return base / APP_NAME / APP_NAME
+
+
+def user_cache_dir() -> Path:
+    """`$VFI_DESKTOP_CACHE_DIR`, else the platform's per-user cache folder for this app (Linux:
+    ~/.cache/vfi-desktop): results that can always be computed again, such as self-check scores."""
+    import os
+
+    override = os.environ.get(CACHE_DIR_ENV)
+    if override:
+        return Path(override)
+    home = Path.home()
+    if sys.platform == "win32":
+        return Path(os.environ.get("LOCALAPPDATA") or home / "AppData" / "Local") / APP_NAME / "cache"
+    if sys.platform == "darwin":
+        return home / "Library" / "Caches" / APP_NAME
+    return Path(os.environ.get("XDG_CACHE_HOME") or home / ".cache") / APP_NAME

@@ -207,9 +207,14 @@ def analyse_range(
     progress: Optional[ProgressCallback] = None,
     cancel: Optional[CancelToken] = None,
 ) -> ClipAnalysis:
-    """Scene cuts and held frames of frames start..stop-1 (indices in the analysis are relative)."""
-    frames = (source.read(i) for i in range(start, stop))
-    return analyse_frames(frames, stop - start, progress=progress, cancel=cancel)
+    """Scene cuts and held frames of frames start..stop-1 (indices in the analysis are relative).
+    Kept in `source.memo`: a second look at the same range (the Auto method's scan, then the
+    export's plan) costs nothing."""
+    key = ("scenes", start, stop)
+    if key not in source.memo:
+        frames = (source.read(i) for i in range(start, stop))
+        source.memo[key] = analyse_frames(frames, stop - start, progress=progress, cancel=cancel)
+    return source.memo[key]
 
 
 def make_plan(source: FrameSource, settings: ExportSettings, cancel: Optional[CancelToken] = None) -> RetimePlan:

@@ -8,7 +8,12 @@ import numpy as np
 
 def psnr(pred: np.ndarray, truth: np.ndarray) -> float:
     """Peak signal-to-noise ratio in dB over all pixels and channels (capped at 100 for identical images)."""
-    mse = np.mean((pred.astype(np.float64) - truth.astype(np.float64)) ** 2)
+    # OpenCV sums the squared differences in double precision without float64 copies of the
+    # frames: the same figure as numpy's, about 100x quicker (the self-check scores every frame).
+    if pred.dtype == truth.dtype == np.uint8 and pred.shape == truth.shape:
+        mse = cv2.norm(np.ascontiguousarray(pred), np.ascontiguousarray(truth), cv2.NORM_L2SQR) / pred.size
+    else:
+        mse = np.mean((pred.astype(np.float64) - truth.astype(np.float64)) ** 2)
     return 100.0 if mse == 0 else float(10.0 * np.log10(255.0**2 / mse))
 
 

@@ -41,7 +41,7 @@ from ..core.writers import GifWriter
 from .export_queue import CANCELLED, DONE, FAILED, RUNNING, WAITING, ExportQueue, QueueEntry
 from .method_combo import MethodCombo
 from .settings import AppSettings
-from .tasks import ExportJobSpec, MethodChoice, QueueSpec
+from .tasks import ExportJobSpec, MethodChoice, QueueSpec, export_summary
 from .workers import Job
 
 # format key -> (menu label, extension; a folder of frames has none)
@@ -536,8 +536,13 @@ class ExportDialog(QDialog):
         self.show_folder_button.setEnabled(False)
         self.progress.setRange(0, 0)  # busy until the first report (scene analysis runs first)
         self.status_label.setText("Analysing scenes…" if self.scene_check.isChecked() else "Starting…")
-        spec = ExportJobSpec(self.source_path, self.image_fps, output, self.method_combo.current_choice(), self.export_settings())
+        spec = ExportJobSpec(self.source_path, self.image_fps, output, self.method_combo.current_choice(), self.export_settings(),
+                             self._auto_candidates())
         self._run(spec, queue=False)
+
+    def _auto_candidates(self) -> list[MethodChoice]:
+        """What Auto races: every other method of the menu, fine-tuned models included."""
+        return [c for c in self.method_combo.choices() if not c.is_auto]
 
     # -- the queue -----------------------------------------------------------------------------------
 
@@ -579,7 +584,7 @@ class ExportDialog(QDialog):
         self.status_label.setText(f"Queue: {len(jobs)} to export…")
         settings = self.export_settings()
         settings.frame_range = None  # each job carries its own range
-        self._run(QueueSpec(jobs, self.method_combo.current_choice(), settings), queue=True)
+        self._run(QueueSpec(jobs, self.method_combo.current_choice(), settings, self._auto_candidates()), queue=True)
 
     def _run(self, spec, queue: bool) -> None:
         self._running_queue = queue
@@ -654,14 +659,17 @@ class ExportDialog(QDialog):
     def _on_progress(self, p: Progress) -> None:
         self.progress.setRange(0, max(1, p.total))
         self.progress.setValue(p.done)
-        self.status_label.setText(f"{p.done} / {p.total} frames · {p.rate:.1f} frames/s · ETA {format_eta(p.eta_s)}")
+        if p.message.startswith("Auto"):  # the Auto method choosing, before the export proper
+            self.status_label.setText(f"{p.message} ({p.done} / {p.total})")
+        else:
+            self.status_label.setText(f"{p.done} / {p.total} frames · {p.rate:.1f} frames/s · ETA {format_eta(p.eta_s)}")
 
     def _on_done(self, result: ExportResult) -> None:
         self._set_running(False)
         self.result = result
         self.progress.setRange(0, 1)
         self.progress.setValue(1)
-        self.status_label.setText(result.summary().replace("wrote ", "Done: wrote ", 1))
+        self.status_label.setText(export_summary(result).replace("wrote ", "Done: wrote ", 1))
         self.show_folder_button.setEnabled(True)
         self.export_finished.emit(result)
 

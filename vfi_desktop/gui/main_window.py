@@ -12,6 +12,7 @@ from typing import Optional
 import numpy as np
 from PySide6.QtCore import QRect, QSize, QStandardPaths, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCursor, QGuiApplication, QKeySequence
+from superqt.utils import signals_blocked
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
@@ -26,7 +27,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.auto_method import AutoReport
+from ..core.choice import MethodChoice
 from ..core.progress import Progress, format_eta
+from ..core.selfcheck import PESSIMISTIC_NOTE, SelfCheckResult
+from ..core.selfcheck_cache import default_cache
 from ..core.video_io import VIDEO_EXTENSIONS, FrameSource, open_source
 from ..paths import bundled_weights, resources_dir
 from .about_dialog import AboutDialog
@@ -38,13 +43,17 @@ from .method_combo import choice_key, fine_tuned_choice
 from .preview_dialog import PreviewDialog
 from .settings import AppSettings
 from .tasks import (
+    AutoSpec,
     CheckResult,
     ExportJobSpec,
     InterpolationResult,
     InterpolatorCache,
-    MethodChoice,
+    StripSpec,
+    StripUpdate,
+    auto_pick,
     check_against_real,
     describe_model,
+    export_summary,
     import_engine,
     interpolate_pair,
     make_thumbnails,
@@ -53,6 +62,8 @@ from .tasks import (
     export_clip,
     export_queue,
     preview_clip,
+    quality_strip,
+    strip_frames,
 )
 from .view_modes import VIEW_MODES, ViewState, compose, frames_needed
 from .viewer import Pane, Viewer, to_qimage
@@ -78,6 +89,10 @@ class MainWindow(QMainWindow):
     open_failed = Signal(str)
     interpolated = Signal(object)  # InterpolationResult shown
     checked = Signal(object)  # CheckResult shown
+    quality_updated = Signal()  # new scores on the quality strip
+    quality_finished = Signal(object)  # SelfCheckResult: the strip is complete
+    quality_cancelled = Signal()
+    auto_picked = Signal(object)  # AutoReport: what Auto chose for the clip (or range)
 
     def __init__(self, settings: Optional[AppSettings] = None, training_panel: bool = True) -> None:
         super().__init__()
@@ -107,6 +122,13 @@ class MainWindow(QMainWindow):
         self._check_again = False
         self._thumb_job: Optional[Job] = None
         self._preview_job: Optional[Job] = None
+        self._quality_job: Optional[Job] = None
+        self._quality_key: Optional[tuple] = None  # (generation, MethodChoice) the strip shows
+        self._quality_via_auto = False
+        self._auto_reports: dict[tuple, AutoReport] = {}  # (generation, range) -> what Auto picked
+        self._auto_job: Optional[Job] = None
+        self._auto_job_key: Optional[tuple] = None
+        self._auto_waiting: list[tuple[tuple, object]] = []
         self.export_dialog: Optional[ExportDialog] = None
         self.preview_dialog: Optional[PreviewDialog] = None
         self.training_panel: Optional[QDockWidget] = None
@@ -163,6 +185,8 @@ class MainWindow(QMainWindow):
         self.zoom_fit_action = a("&Fit to Window", "F", "", "zoom-fit", lambda: self.viewer.zoom_fit())
         self.zoom_actual_action = a("Actual Pixels (100%)", "Ctrl+0", "", "zoom-actual", lambda: self.viewer.zoom_actual())
         self.about_action = a("&About vfi-desktop", "F1", "Version and model card", "about", self.show_about)
+        self.quality_action = a("&Quality Strip", "Q", "Show how well each frame can be rebuilt from its neighbours, under the thumbnails", "", None)
+        self.quality_action.setCheckable(True)
         self.mode_group = QActionGroup(self)
         self.mode_actions: dict[str, QAction] = {}
         for key, text, shortcut in VIEW_MODES:
@@ -185,6 +209,9 @@ class MainWindow(QMainWindow):
         self.timeline.frame_changed.connect(self._on_frame_changed)
         self.timeline.marks_changed.connect(self._on_marks_changed)
         self.timeline.playing_changed.connect(self._on_playing_changed)
+        self.timeline.quality_toggled.connect(self._on_quality_toggled)
+        self.timeline.quality_stop_clicked.connect(self._on_quality_stop_clicked)
+        self.quality_action.toggled.connect(self.timeline.set_quality_shown)
         self.timeline.play_button.setToolTip(self.play_action.toolTip())
         self.timeline.mark_in_button.setToolTip(self.mark_in_action.toolTip())
         self.timeline.mark_out_button.setToolTip(self.mark_out_action.toolTip())
@@ -201,6 +228,7 @@ class MainWindow(QMainWindow):
         self.controls = ControlsPanel(self.interpolate_action, self.check_action, self.preview_action, self.export_action, self)
         self.controls.settings_changed.connect(self._on_controls_changed)
         self.controls.method_combo.currentIndexChanged.connect(self._preload_model)
+        self.controls.method_combo.currentIndexChanged.connect(self.update_quality_strip)
         self.controls_dock = QDockWidget("Interpolate", self)
         self.controls_dock.setObjectName("controlsDock")
         self.controls_dock.setWidget(self.controls)
@@ -232,6 +260,7 @@ class MainWindow(QMainWindow):
         view_menu.addSeparator()
         view_menu.addActions([self.zoom_in_action, self.zoom_out_action, self.zoom_fit_action, self.zoom_actual_action])
         view_menu.addSeparator()
+        view_menu.addAction(self.quality_action)
         view_menu.addAction(self.controls_dock.toggleViewAction())
         self.view_menu = view_menu
         play_menu = bar.addMenu("&Playback")
@@ -319,6 +348,7 @@ class MainWindow(QMainWindow):
         self.controls.count_spin.setValue(s.get("inbetweens", 1))
         self.controls.t_slider.setValue(s.get("tPercent", 50))
         self.set_view_mode(s.get("viewMode", "side"))
+        self.timeline.set_quality_shown(s.get("qualityStrip", False))
         self._update_recent_menu()
 
     def save_settings(self) -> None:
@@ -330,6 +360,7 @@ class MainWindow(QMainWindow):
         s.set("inbetweens", self.controls.count_spin.value())
         s.set("tPercent", self.controls.t_slider.value())
         s.set("viewMode", self.view_mode)
+        s.set("qualityStrip", self.timeline.quality_shown)
         s.sync()
 
     def _update_recent_menu(self) -> None:
@@ -402,9 +433,10 @@ class MainWindow(QMainWindow):
     def _on_opened(self, path: Path, source: FrameSource, serial: int) -> None:
         if serial != self._open_serial:
             return  # a newer open replaced this one
-        for job in (self._thumb_job, self._interp_job, self._check_job, self._preview_job):
+        for job in (self._thumb_job, self._interp_job, self._check_job, self._preview_job, self._quality_job, self._auto_job):
             if job is not None:
                 job.cancel()
+        self._auto_waiting.clear()
         # The old source is not closed here: a worker may still be reading it; it goes with its last user.
         self.source, self.source_path = source, path
         self.generation += 1
@@ -426,6 +458,7 @@ class MainWindow(QMainWindow):
         self._update_recent_menu()
         self._start_thumbnails()
         self._on_frame_changed(0)
+        self.update_quality_strip()
         if self.training_panel is not None:
             self.training_panel.set_current_source(str(path))
         self.source_opened.emit(str(path))
@@ -579,9 +612,18 @@ class MainWindow(QMainWindow):
             return
         n, gen, source = self.timeline.current, self.generation, self.source
         ts, choice, compare = self.controls.ts(), self.controls.method_combo.current_choice(), self.controls.compare_combo.current_choice()
-        self.controls.time_label.setText(f"Interpolating frames {n}–{n + 1} with {choice.label}…")
         if self.view_mode in ("single", "check"):
             self.set_view_mode("side")
+        if choice.is_auto or compare.is_auto:
+            self.controls.time_label.setText("Auto: comparing the methods on this clip…")
+            self.resolve_choice(choice, lambda c: self.resolve_choice(compare, lambda k: self._interpolate_with(n, gen, source, ts, c, k)))
+        else:
+            self._interpolate_with(n, gen, source, ts, choice, compare)
+
+    def _interpolate_with(self, n: int, gen: int, source: FrameSource, ts: list[float], choice: MethodChoice, compare: MethodChoice) -> None:
+        if gen != self.generation or (self._interp_job is not None and self._interp_job.running):
+            return
+        self.controls.time_label.setText(f"Interpolating frames {n}–{n + 1} with {choice.label}…")
         self._interp_job = self.jobs.start(
             lambda report, cancel: interpolate_pair(source, n, ts, choice, compare, self.models),
             "interpolate",
@@ -599,7 +641,8 @@ class MainWindow(QMainWindow):
             f"{result.label}: {result.elapsed_s * 1000:.0f} ms for {count} frame{'s' if count > 1 else ''} "
             f"({result.device.upper()})"
         )
-        self._show_model(result.model, result.device)
+        auto = self.controls.method_combo.current_choice().is_auto
+        self._show_model(f"Auto → {result.model}" if auto else result.model, result.device)
         self.refresh_view()
         self.interpolated.emit(result)
 
@@ -620,6 +663,14 @@ class MainWindow(QMainWindow):
             self.controls.check_label.setText("Checking needs a frame with neighbours on both sides.")
             return
         choice = self.controls.method_combo.current_choice()
+        if choice.is_auto:
+            self.resolve_choice(choice, lambda c: self._check_with(n, c))
+        else:
+            self._check_with(n, choice)
+
+    def _check_with(self, n: int, choice: MethodChoice) -> None:
+        if self.source is None or n != self.timeline.current:
+            return
         if self.check is not None and (self.check.index, self.check.label) == (n, choice.label):
             return
         if self._check_job is not None and self._check_job.running:
@@ -658,6 +709,9 @@ class MainWindow(QMainWindow):
     def _preload_model(self) -> None:
         """Load the chosen method now (torch import and weights take seconds), off the UI thread."""
         choice = self.controls.method_combo.current_choice()
+        if choice.is_auto:  # loaded once Auto has picked, per clip
+            self.status_labels["Model"].setText(choice.label)
+            return
         self.status_labels["Model"].setText(f"{choice.label} (loading…)")
         self.jobs.start(
             lambda report, cancel: self.models.get(choice),
@@ -724,6 +778,157 @@ class MainWindow(QMainWindow):
             self.use_model(path)
 
     # ==============================================================================================
+    # the Auto method
+
+    def resolve_choice(self, choice: MethodChoice, then) -> None:
+        """Call then(method) with `choice`, or, for Auto, with what Auto picks on this clip (the
+        export range if marked): a sampled self-check in a child process, once per clip and range."""
+        if not choice.is_auto:
+            then(choice)
+            return
+        if self.source is None:
+            return
+        key = (self.generation, self.timeline.export_range())
+        if key in self._auto_reports:
+            then(self._auto_reports[key].picked)
+            return
+        self._auto_waiting.append((key, then))
+        if self._auto_job is not None and self._auto_job.running and self._auto_job_key == key:
+            return  # already racing for this clip and range
+        candidates = [c for c in self.controls.method_combo.choices() if not c.is_auto]
+        spec = AutoSpec(self.source_path, self.source.info.fps, key[1], candidates)
+        self.status_labels["Model"].setText("Auto: comparing methods…")
+        self._auto_job_key = key
+        self._auto_job = self.jobs.start(
+            lambda report, cancel: run_in_child(auto_pick, spec, report=report, cancel=cancel),
+            "auto",
+            progress=lambda p: self.statusBar().showMessage(f"{p.message} ({p.done} / {p.total})"),
+            succeeded=lambda report: self._on_auto_picked(key, report),
+            failed=self._on_auto_failed,
+        )
+
+    def _on_auto_picked(self, key: tuple, report: AutoReport) -> None:
+        if key[0] != self.generation:
+            return
+        self._auto_reports[key] = report
+        self.status_labels["Model"].setText(f"Auto → {report.picked.label}")
+        self.statusBar().showMessage(report.summary(), 30000)
+        self.auto_picked.emit(report)
+        waiting = [(k, then) for k, then in self._auto_waiting if k == key]
+        self._auto_waiting = [(k, then) for k, then in self._auto_waiting if k != key]  # another range: its own race
+        for _, then in waiting:
+            then(report.picked)
+
+    def _on_auto_failed(self, message: str) -> None:
+        self._auto_waiting.clear()
+        self.status_labels["Model"].setText("Auto: failed")
+        self._on_job_failed(message)
+
+    # ==============================================================================================
+    # the quality strip
+
+    def _on_quality_toggled(self, shown: bool) -> None:
+        with signals_blocked(self.quality_action):
+            self.quality_action.setChecked(shown)
+        self.update_quality_strip()
+
+    def update_quality_strip(self) -> None:
+        """Show the strip for this clip and the Interpolate dock's method: cached scores at once,
+        the rest computed in the background. Hidden, it computes nothing."""
+        if not self.timeline.quality_shown or self.source is None:
+            self._stop_quality()
+            return
+        choice = self.controls.method_combo.current_choice()
+        self.resolve_choice(choice, lambda picked: self._start_quality(picked, choice.is_auto))
+
+    def _start_quality(self, choice: MethodChoice, via_auto: bool, again: bool = False) -> None:
+        if not self.timeline.quality_shown or self.source is None:
+            return
+        key = (self.generation, choice)
+        if key == self._quality_key and not again:
+            return  # already showing (or computing) it
+        self._stop_quality()
+        n = self.source.info.frame_count
+        frames = strip_frames(n)
+        label = f"Auto → {choice.label}" if via_auto else choice.label
+        strip = self.timeline.quality
+        if not frames:
+            strip.reset(n)
+            self.timeline.quality_status.setText("Too short to check: a frame needs a neighbour on both sides")
+            self.timeline.quality_stop_button.setEnabled(False)
+            return
+        if not again:
+            strip.reset(n, frames, choice.label)
+        self._quality_key, self._quality_via_auto = key, via_auto
+        self.timeline.quality_status.setText(f"{label}: starting…")
+        self.timeline.quality_status.setToolTip(PESSIMISTIC_NOTE)
+        self.timeline.quality_stop_button.setText("Stop")
+        self.timeline.quality_stop_button.setEnabled(True)
+        spec, cache = StripSpec(self.source_path, self.source.info.fps, n, frames, choice), default_cache()
+        self._quality_job = self.jobs.start(
+            lambda report, cancel: quality_strip(spec, cache, report, cancel),
+            "quality strip",
+            progress=lambda update: self._on_quality_update(update, key, label),
+            succeeded=lambda result: self._on_quality_done(result, key, label),
+            failed=lambda message: self._on_quality_failed(message, key),
+            cancelled=lambda: self._on_quality_stopped(key, label),
+        )
+
+    def _stop_quality(self) -> None:
+        if self._quality_job is not None and self._quality_job.running:
+            self._quality_job.cancel()
+        self._quality_job = None
+        self._quality_key = None
+
+    def _on_quality_stop_clicked(self) -> None:
+        if self._quality_job is not None and self._quality_job.running:
+            self._quality_job.cancel()
+        elif self._quality_key is not None and self._quality_key[0] == self.generation:
+            self._start_quality(self._quality_key[1], self._quality_via_auto, again=True)  # continue
+
+    def _on_quality_update(self, update: StripUpdate, key: tuple, label: str) -> None:
+        if key != self._quality_key:
+            return
+        strip = self.timeline.quality
+        if update.scores:
+            strip.add_scores(update.scores)
+            self.quality_updated.emit()
+        p = update.progress
+        if p is not None and p.message == "analysing scenes":
+            self.timeline.quality_status.setText(f"{label}: finding scene cuts {p.done} / {p.total}")
+        elif p is not None:
+            self.timeline.quality_status.setText(f"{label}: {strip.filled} / {len(strip.frames)} frames · ETA {format_eta(p.eta_s)}")
+
+    def _on_quality_done(self, result: SelfCheckResult, key: tuple, label: str) -> None:
+        if key != self._quality_key:
+            return
+        self.timeline.quality.add_scores(result.scores)
+        text = f"{label}: no frame to score"
+        if result.mean_psnr is not None:
+            text = f"{label}: mean {result.mean_psnr:.1f} dB over {len(result.scored)} frames"
+            if result.cut_frames:
+                text += f", {len(result.cut_frames)} beside scene cuts"
+            worst = result.worst_stretches(1)
+            if worst:
+                text += f" · worst {worst[0].describe()}"
+        self.timeline.quality_status.setText(text)
+        self.timeline.quality_stop_button.setEnabled(False)
+        self.quality_finished.emit(result)
+
+    def _on_quality_stopped(self, key: tuple, label: str) -> None:
+        if key != self._quality_key:
+            return
+        strip = self.timeline.quality
+        self.timeline.quality_status.setText(f"{label}: stopped at {strip.filled} / {len(strip.frames)} frames")
+        self.timeline.quality_stop_button.setText("Continue")
+        self.quality_cancelled.emit()
+
+    def _on_quality_failed(self, message: str, key: tuple) -> None:
+        if key == self._quality_key:
+            self.timeline.quality_status.setText(f"Quality strip: {message}")
+            self.timeline.quality_stop_button.setEnabled(False)
+
+    # ==============================================================================================
     # preview and export
 
     def show_preview(self) -> None:
@@ -738,12 +943,13 @@ class MainWindow(QMainWindow):
         self.preview_dialog.request_render()
 
     def _render_preview(self, factor: float, span: int, slowmo: bool = False) -> None:
+        self.resolve_choice(self.controls.method_combo.current_choice(), lambda c: self._render_preview_with(factor, span, slowmo, c))
+
+    def _render_preview_with(self, factor: float, span: int, slowmo: bool, choice: MethodChoice) -> None:
         if self._preview_job is not None:
             self._preview_job.cancel()
         dialog, gen = self.preview_dialog, self.generation
-        spec = PreviewSpec(
-            self.source_path, self.source.info.fps, self.timeline.current, span, factor, self.controls.method_combo.current_choice(), slowmo
-        )
+        spec = PreviewSpec(self.source_path, self.source.info.fps, self.timeline.current, span, factor, choice, slowmo)
         self._preview_job = self.jobs.start(
             lambda report, cancel: run_in_child(preview_clip, spec, report=report, cancel=cancel),
             "preview",
@@ -758,7 +964,7 @@ class MainWindow(QMainWindow):
             return
         if self.export_dialog is None:
             self.export_dialog = ExportDialog(self._start_export, self.settings, self)
-            self.export_dialog.export_finished.connect(lambda r: self.statusBar().showMessage(r.summary(), 15000))
+            self.export_dialog.export_finished.connect(lambda r: self.statusBar().showMessage(export_summary(r), 30000))
             self.export_dialog.queue_finished.connect(lambda r: self.statusBar().showMessage(r.summary().splitlines()[0], 15000))
         folder = self.source_path.parent if os.access(self.source_path.parent, os.W_OK) else Path.home()
         self.export_dialog.prepare(

@@ -9,9 +9,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QWidget
 
 from ..api import METHODS
-from .tasks import MethodChoice
+from ..core.choice import AUTO, MethodChoice
 
 METHOD_LABELS = {
+    AUTO: "Auto (best on this clip)",
     "unet": "U-Net (neural)",
     "flow": "Optical flow (classical)",
     "dis": "Optical flow, plain (DIS)",
@@ -19,6 +20,8 @@ METHOD_LABELS = {
     "unet-direct": "U-Net direct (no flow input)",
 }
 METHOD_TIPS = {
+    AUTO: "Rebuilds about 12 frames of the clip (or of the export range) with every method, your "
+    "fine-tuned models included, and uses the one that scores best",
     "unet": "The bundled network: refines classical optical flow (slower on CPU)",
     "flow": "DIS optical flow both ways; two estimates of the in-between motion, averaged",
     "dis": "The plainest strong classical method: DIS flow, straight-line motion, a blend (the baseline)",
@@ -27,8 +30,12 @@ METHOD_TIPS = {
 }
 
 
+AUTO_CHOICE = MethodChoice(METHOD_LABELS[AUTO], AUTO)
+
+
 def builtin_choices() -> list[MethodChoice]:
-    return [MethodChoice(METHOD_LABELS.get(m, m), m) for m in METHODS]
+    """Auto first, then every method of the engine."""
+    return [AUTO_CHOICE] + [MethodChoice(METHOD_LABELS.get(m, m), m) for m in METHODS]
 
 
 def fine_tuned_choice(name: str, path: str | Path) -> MethodChoice:

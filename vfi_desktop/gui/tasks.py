@@ -16,23 +16,18 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
+from ..core.auto_method import AutoReport
 from ..core.batch import BatchResult, ExportJob, export_file, export_many
+from ..core.choice import MethodChoice
 from ..core.export import ExportResult, ExportSettings, make_plan
 from ..core.methods.base import Interpolator
-from ..core.metrics import error_map, psnr, ssim
-from ..core.progress import CancelToken, ProgressTracker
+from ..core.metrics import error_map
+from ..core.progress import CancelToken, Progress, ProgressTracker
+from ..core.selfcheck import SelfCheckResult, check_frame, scene_cuts, self_check
+from ..core.selfcheck_cache import FrameScore, SelfCheckCache, clip_key, default_cache
 from ..core.video_io import FrameSource, open_source
 
 Report = Callable[[Any], None]
-
-
-@dataclass(frozen=True)
-class MethodChoice:
-    """One entry of the method menus: a core method name, plus a weights file for fine-tuned models."""
-
-    label: str
-    method: str
-    weights: Optional[str] = None
 
 
 def import_engine() -> None:
@@ -122,17 +117,117 @@ class CheckResult:
 
 
 def check_against_real(source: FrameSource, index: int, choice: MethodChoice, cache: InterpolatorCache) -> CheckResult:
-    """Predict frame N from N-1 and N+1 (at the time N really sits between them) and score it."""
-    interp = cache.get(choice)
-    times = source.info.timestamps
-    t = (times[index] - times[index - 1]) / (times[index + 1] - times[index - 1])
-    f0, truth, f1 = source.read(index - 1), source.read(index), source.read(index + 1)
+    """Predict frame N from N-1 and N+1 (at the time N really sits between them) and score it:
+    the self-check's own function, so the figures are those of `vfi-desktop check` and the strip."""
+    c = check_frame(source, index, cache.get(choice))
+    return CheckResult(c.index, c.t, c.predicted, c.truth, error_map(c.predicted, c.truth), c.psnr, c.ssim, c.seconds, choice.label)
+
+
+# -- the quality strip and the Auto method -------------------------------------------------------
+
+STRIP_MAX_CELLS = 300  # frames checked for the strip at most (every k-th on long clips)
+
+
+def strip_frames(frame_count: int, max_cells: int = STRIP_MAX_CELLS) -> list[int]:
+    """The frames the strip checks: every one on short clips, every k-th on long ones."""
+    if frame_count < 3:
+        return []
+    every = max(1, -(-(frame_count - 2) // max_cells))
+    return list(range(1, frame_count - 1, every))
+
+
+@dataclass
+class StripSpec:
+    source_path: Path
+    image_fps: float
+    frame_count: int
+    frames: list[int]
+    choice: MethodChoice
+
+
+@dataclass
+class StripUpdate:
+    """What the strip's job reports: new scores (cut frames included), and/or progress."""
+
+    scores: list[FrameScore] = field(default_factory=list)
+    progress: Optional[Progress] = None
+
+
+def quality_strip(spec: StripSpec, cache: SelfCheckCache, report: Report, cancel: CancelToken) -> SelfCheckResult:
+    """The strip's scores: what the cache has at once, the rest computed in a child process (a
+    long check in the window's process would compete with the UI thread for the GIL)."""
+    from ..api import method_id
+    from .child_process import run_in_child
+
     start = time.perf_counter()
-    predicted = interp.interpolate(f0, f1, float(t))
-    elapsed = time.perf_counter() - start
-    return CheckResult(
-        index, float(t), predicted, truth, error_map(predicted, truth), psnr(predicted, truth), ssim(predicted, truth), elapsed, choice.label
-    )
+    n = spec.frame_count
+    clip, method = clip_key(spec.source_path, n), method_id(spec.choice)
+    cuts, known = cache.cuts(clip, 0, n), cache.scores(clip, method)
+    if cuts is not None:
+        cut_set = set(cuts)
+        ready = [
+            FrameScore(i, 0.5, None, None, cut=True) if (i - 1 in cut_set or i in cut_set) else known[i]
+            for i in spec.frames
+            if (i - 1 in cut_set or i in cut_set) or (i in known and known[i].ssim is not None)
+        ]
+        report(StripUpdate(ready))
+        if len(ready) == len(spec.frames):  # a second visit costs nothing
+            return SelfCheckResult(spec.choice.label, (0, n), ready, sorted(cuts), 0, len(ready), time.perf_counter() - start)
+
+    def forward(update: StripUpdate) -> None:
+        cache.add(clip, method, update.scores, persist=False)  # the child writes the disk cache
+        report(update)
+
+    result = run_in_child(compute_quality_strip, spec, report=forward, cancel=cancel)
+    cache.set_cuts(clip, 0, n, result.cuts, persist=False)
+    return result
+
+
+def compute_quality_strip(spec: StripSpec, report: Report, cancel: CancelToken) -> SelfCheckResult:
+    """`self_check` of the strip's frames (run in a child process, at low priority)."""
+    from ..api import method_id
+
+    if hasattr(os, "nice"):
+        os.nice(10)  # background work: the user's own interpolations and the UI come first
+    import_engine()
+    models = InterpolatorCache()
+    cache = default_cache()
+    with open_source(spec.source_path, image_fps=spec.image_fps) as source:
+        n = source.info.frame_count
+        cuts = scene_cuts(source, 0, n, cache, progress=lambda p: report(StripUpdate(progress=p)), cancel=cancel)
+        return self_check(
+            source,
+            lambda: models.get(spec.choice),
+            (0, n),
+            method_id=method_id(spec.choice),
+            frames=spec.frames,
+            cuts=cuts,
+            cache=cache,
+            label=spec.choice.label,
+            progress=lambda p: report(StripUpdate(progress=p)),
+            on_scores=lambda scores: report(StripUpdate(scores)),
+            cancel=cancel,
+        )
+
+
+@dataclass
+class AutoSpec:
+    source_path: Path
+    image_fps: float
+    frame_range: Optional[tuple[int, int]]
+    candidates: list[MethodChoice]
+
+
+def auto_pick(spec: AutoSpec, report: Report, cancel: CancelToken) -> AutoReport:
+    """Which method Auto picks on a range (for the window: a 2x export of it sets the budget)."""
+    from ..api import resolve_auto_method
+
+    import_engine()
+    models = InterpolatorCache()
+    with open_source(spec.source_path, image_fps=spec.image_fps) as source:
+        settings = ExportSettings(factor=2.0, frame_range=spec.frame_range)
+        _, auto = resolve_auto_method(source, settings=settings, candidates=spec.candidates, load=models.get, progress=report, cancel=cancel)
+    return auto
 
 
 # -- preview -------------------------------------------------------------------------------------
@@ -249,13 +344,47 @@ class ExportJobSpec:
     output: Path
     choice: MethodChoice
     settings: ExportSettings = field(default_factory=ExportSettings)
+    candidates: list[MethodChoice] = field(default_factory=list)  # what Auto chooses from (empty: all)
+
+
+def _interpolators(choice: MethodChoice, candidates: list[MethodChoice], settings: ExportSettings, progress, cancel):
+    """What export_file / export_many take (the interpolator for each clip; Auto races the methods
+    on each), and `note(result, settings)`, which adds what Auto picked and cost to a result."""
+    from ..api import interpolator_for
+
+    models = InterpolatorCache()
+    picks: list[AutoReport] = []
+    for_clip = interpolator_for(
+        choice.method, choice.weights, settings=settings, candidates=candidates or None, load=models.get,
+        on_auto=picks.append, progress=progress, cancel=cancel,
+    )
+
+    def note(result: Optional[ExportResult], job_settings: ExportSettings) -> None:
+        if picks and result is not None:
+            auto = picks[-1]
+            result.extra["auto"] = auto
+            result.extra["auto_cost"] = auto.cost_line(result.elapsed_s, job_settings)
+        picks.clear()
+
+    return for_clip, note
 
 
 def export_clip(spec: ExportJobSpec, report: Report, cancel: CancelToken) -> ExportResult:
-    """Export with a decoder of its own (for a child process): the core's checks, then the work."""
-    cache = InterpolatorCache()
+    """Export with a decoder of its own (for a child process): the core's checks, then the work.
+    With Auto, the method is picked on the clip first (its report in `result.extra["auto"]`)."""
+    for_clip, note = _interpolators(spec.choice, spec.candidates, spec.settings, report, cancel)
     job = ExportJob(spec.source_path, spec.output, image_fps=spec.image_fps)
-    return export_file(job, spec.settings, lambda source: cache.get(spec.choice), progress=report, cancel=cancel)
+    result = export_file(job, spec.settings, for_clip, progress=report, cancel=cancel)
+    note(result, spec.settings)
+    return result
+
+
+def export_summary(result: ExportResult) -> str:
+    """The export's summary, with what Auto picked and what that cost."""
+    auto = result.extra.get("auto")
+    if auto is None:
+        return result.summary()
+    return f"{result.summary()}. {auto.summary()}. {result.extra.get('auto_cost', '')}"
 
 
 @dataclass
@@ -265,10 +394,16 @@ class QueueSpec:
     jobs: list[ExportJob]
     choice: MethodChoice
     settings: ExportSettings = field(default_factory=ExportSettings)
+    candidates: list[MethodChoice] = field(default_factory=list)  # what Auto chooses from (empty: all)
 
 
 def export_queue(spec: QueueSpec, report: Report, cancel: CancelToken) -> BatchResult:
     """The queue in one child process: `report` gets BatchProgress and JobOutcome objects; a cancel
-    stops the current export and skips the rest."""
-    cache = InterpolatorCache()
-    return export_many(spec.jobs, spec.settings, lambda source: cache.get(spec.choice), progress=report, cancel=cancel, on_outcome=report)
+    stops the current export and skips the rest. With Auto, each clip gets its own pick."""
+    for_clip, note = _interpolators(spec.choice, spec.candidates, spec.settings, None, cancel)
+
+    def outcome(o) -> None:
+        note(o.result, spec.settings)
+        report(o)
+
+    return export_many(spec.jobs, spec.settings, for_clip, progress=report, cancel=cancel, on_outcome=outcome)

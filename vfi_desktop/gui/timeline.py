@@ -1,4 +1,5 @@
-"""The timeline: thumbnail strip, scrubber, frame number and timecode, play/pause, in/out marks."""
+"""The timeline: thumbnail strip, quality strip, scrubber, frame number and timecode, play/pause,
+in/out marks."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ from typing import Optional, Sequence
 
 from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QSpinBox, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSlider, QSpinBox, QToolButton, QVBoxLayout, QWidget
 from superqt.utils import signals_blocked
 
 from .icons import icon
+from .quality_strip import QualityLegend, QualityStrip
 
 
 def format_timecode(seconds: float) -> str:
@@ -98,6 +100,8 @@ class Timeline(QWidget):
     frame_changed = Signal(int)
     marks_changed = Signal()
     playing_changed = Signal(bool)
+    quality_toggled = Signal(bool)  # the quality strip shown (and computed) or not
+    quality_stop_clicked = Signal()  # Stop / Continue beside the strip
 
     def __init__(self, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
@@ -113,6 +117,25 @@ class Timeline(QWidget):
 
         self.strip = ThumbnailStrip(self)
         self.strip.frame_clicked.connect(self.set_current)
+        self.quality = QualityStrip(self)
+        self.quality.frame_clicked.connect(self.set_current)
+        self.quality_legend = QualityLegend(self)
+        self.quality_status = QLabel("", self)
+        self.quality_status.setObjectName("qualityStatusLabel")
+        self.quality_stop_button = QToolButton(self)
+        self.quality_stop_button.setObjectName("qualityStopButton")
+        self.quality_stop_button.setText("Stop")
+        self.quality_stop_button.setToolTip("Stop checking (what is done is kept), or continue")
+        self.quality_stop_button.clicked.connect(self.quality_stop_clicked)
+        self.quality_toggle = QToolButton(self)
+        self.quality_toggle.setObjectName("qualityStripToggle")
+        self.quality_toggle.setText("Quality")
+        self.quality_toggle.setCheckable(True)
+        self.quality_toggle.setToolTip(
+            "Show the quality strip: every frame rebuilt from its neighbours with the Interpolate "
+            "method and scored, computed in the background; off costs nothing (Q)"
+        )
+        self.quality_toggle.toggled.connect(self._on_quality_toggled)
 
         self.play_button = self._tool_button("playButton", "play", "Play / pause at the clip's frame rate (Space)")
         self.play_button.setCheckable(True)
@@ -149,11 +172,25 @@ class Timeline(QWidget):
         row.addWidget(self.timecode_label)
         row.addSpacing(8)
         row.addWidget(self.range_label)
+        row.addSpacing(8)
+        row.addWidget(self.quality_toggle)
+        self.quality_row = QWidget(self)
+        quality_row = QHBoxLayout(self.quality_row)
+        quality_row.setContentsMargins(0, 0, 0, 0)
+        for label in (self.quality_legend, self.quality_status):  # clipped rather than widening the window
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.quality_status.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        quality_row.addWidget(self.quality_legend, 3)
+        quality_row.addWidget(self.quality_status, 2)
+        quality_row.addWidget(self.quality_stop_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
         layout.setSpacing(4)
         layout.addWidget(self.strip)
+        layout.addWidget(self.quality)
+        layout.addWidget(self.quality_row)
         layout.addLayout(row)
+        self._on_quality_toggled(False)
         self.set_clip(0, 0.0, ())
 
     def _tool_button(self, name: str, icon_name: str, tip: str) -> QToolButton:
@@ -179,6 +216,8 @@ class Timeline(QWidget):
             self.slider.setPageStep(max(1, frame_count // 10))
         self.count_label.setText(f"/ {last}")
         self.strip.reset(frame_count)
+        self.quality.reset(frame_count)
+        self.quality_status.setText("")
         self.setEnabled(frame_count > 0)
         self._show_position(0)
         self._show_marks()
@@ -211,11 +250,26 @@ class Timeline(QWidget):
     def _show_position(self, index: int) -> None:
         t = self.timestamps[index] if index < len(self.timestamps) else 0.0
         self.timecode_label.setText(format_timecode(t))
-        self.strip.current = index
+        self.strip.current = self.quality.current = index
         self.strip.update()
+        self.quality.update()
 
     def add_thumbnail(self, index: int, image: QImage) -> None:
         self.strip.add_thumbnail(index, image)
+
+    # -- quality strip -------------------------------------------------------------------------------
+
+    @property
+    def quality_shown(self) -> bool:
+        return self.quality_toggle.isChecked()
+
+    def set_quality_shown(self, shown: bool) -> None:
+        self.quality_toggle.setChecked(shown)  # comes back through _on_quality_toggled
+
+    def _on_quality_toggled(self, shown: bool) -> None:
+        self.quality.setVisible(shown)
+        self.quality_row.setVisible(shown)
+        self.quality_toggled.emit(shown)
 
     # -- playback ------------------------------------------------------------------------------------
 

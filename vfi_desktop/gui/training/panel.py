@@ -8,7 +8,6 @@ file means "back to bundled") and `models_changed()`, and calls `set_current_sou
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 import time
@@ -16,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from PySide6.QtCore import QCoreApplication, QStandardPaths, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QDockWidget, QFileDialog, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
     QProgressBar, QPushButton, QStyle, QVBoxLayout, QWidget,
@@ -27,7 +26,8 @@ from ...core.errors import VfiError
 from ...core.finetune import TrainSettings, train_command
 from ...core.progress import format_eta
 from ...model.library import LibraryModel, ModelCard, ModelLibrary
-from ...paths import bundled_weights
+from ... import paths
+from ...paths import DATA_DIR_ENV, bundled_weights  # noqa: F401 - DATA_DIR_ENV: the tests' handle on the folder
 from ..fitting_scroll_area import VerticalScrollArea
 from .charts import TrainingCharts
 from .data import ClipSummary, summarize_clip
@@ -36,18 +36,15 @@ from .models import ModelLibraryView
 from .preview import BeforeAfterView
 from .process import TrainingProcess
 
-DATA_DIR_ENV = "VFI_DESKTOP_DATA_DIR"
 KEEP_RUNS = 3  # older run folders (checkpoints) are removed when a new run starts
 SOURCE_NAME_PX = 110  # "Add <open clip>": a longer name is shortened in the middle (whole in the tooltip)
 PATH_ROLE = Qt.ItemDataRole.UserRole
 
 
 def user_data_dir() -> Path:
-    """`$VFI_DESKTOP_DATA_DIR`, else the platform's per-user application data folder."""
-    override = os.environ.get(DATA_DIR_ENV)
-    if override:
-        return Path(override)
-    return Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation))
+    """`$VFI_DESKTOP_DATA_DIR`, else the platform's per-user application data folder (the same
+    folder the CLI and the Auto method read the fine-tuned models from: `paths.user_data_dir`)."""
+    return paths.user_data_dir()
 
 
 @dataclass
