@@ -154,7 +154,7 @@ def test_interpolate_and_export_with_auto(qtbot, window, clip, tmp_path):
     with qtbot.waitSignal(window.interpolated, timeout=300_000) as sig:
         window.interpolate()
     picked = window._auto_reports[(window.generation, None)].picked
-    assert sig.args[0].label == picked.label and picked.method in ("unet", "flow")  # not a cross-fade
+    assert sig.args[0].label == picked.label and picked.method in ("unet", "flow", "dis")  # a motion method, not a cross-fade
     assert window.status_labels["Model"].text().startswith("Auto → ")
     assert "Auto picked" in window.statusBar().currentMessage()
 
@@ -167,7 +167,7 @@ def test_interpolate_and_export_with_auto(qtbot, window, clip, tmp_path):
         dialog.start_button.click()
     result = done.args[0]
     auto = result.extra["auto"]
-    assert auto.picked.method in ("unet", "flow")
+    assert auto.picked.method in ("unet", "flow", "dis")
     text = dialog.status_label.text()
     assert "Auto picked" in text and "% of the export" in text and auto.picked.label in text
     assert "Auto picked" in window.statusBar().currentMessage()

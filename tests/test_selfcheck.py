@@ -10,11 +10,11 @@ import time
 import cv2
 import numpy as np
 import pytest
-from synthetic import moving_square, texture, write_pngs, write_video
+from synthetic import moving_square, square_at, texture, write_pngs, write_video
 
 from vfi_desktop.api import load_interpolator, method_id, resolve_auto_method
 from vfi_desktop.cli import main
-from vfi_desktop.core.auto_method import _clearly_worse, choose_method, export_plan, sample_frames, spread_order
+from vfi_desktop.core.auto_method import _clearly_worse, choose_method, sample_frames, spread_order
 from vfi_desktop.core.choice import MethodChoice
 from vfi_desktop.core.errors import Cancelled
 from vfi_desktop.core.export import ExportSettings
@@ -50,16 +50,30 @@ def square_clip(tmp_path_factory):
     return write_video(tmp_path_factory.mktemp("sc") / "square.mp4", moving_square(14, H, W, 3), fps=24)
 
 
-@pytest.fixture(scope="module")
-def fast_square_clip(tmp_path_factory):
-    """8 px a frame: 16 px between the frames a check rebuilds across."""
-    return write_video(tmp_path_factory.mktemp("sc") / "fast.mp4", moving_square(12, H, W, 8), fps=24)
+def dissolve(n: int) -> list[np.ndarray]:
+    """A cross-dissolve between two shots: a cross-fade rebuilds it exactly, motion methods look
+    for motion that is not there (about 4 dB behind, counting the cap)."""
+    a, b = texture(H, W, 11).astype(np.float32), texture(H, W, 12).astype(np.float32)
+    return [np.clip((1 - w) * a + w * b + 0.5, 0, 255).astype(np.uint8) for w in np.linspace(0, 1, n)]
 
 
 @pytest.fixture(scope="module")
-def rotating_clip(tmp_path_factory):
-    """Lossless (a PNG folder): H.264 would blur away much of the detail the methods differ on."""
-    return write_pngs(tmp_path_factory.mktemp("sc") / "rotating", rotating(12))
+def clips(tmp_path_factory):
+    """Lossless (PNG folders): H.264 would blur away much of what the methods differ on."""
+    root = tmp_path_factory.mktemp("sc")
+    return {
+        "rotating": write_pngs(root / "rotating", rotating(12)),
+        "dissolve": write_pngs(root / "dissolve", dissolve(12)),
+        "square": write_pngs(root / "square", moving_square(12, H, W, 3)),
+        "fast square": write_pngs(root / "fast", moving_square(12, H, W, 8)),
+        "crossing": write_pngs(root / "crossing", crossing(12)),
+    }
+
+
+def crossing(n: int) -> list[np.ndarray]:
+    """Two squares passing each other: occlusion, where a learned fusion can beat the classical one."""
+    bg, a, b = texture(H, W, 0), texture(H // 3, H // 3, 1), texture(H // 3, H // 3, 7)
+    return [square_at(square_at(bg, a, 10 + 6 * i), b, W - 40 - 6 * i) for i in range(n)]
 
 
 def run_check(capsys, clip, *args) -> tuple[str, dict]:
@@ -69,7 +83,7 @@ def run_check(capsys, clip, *args) -> tuple[str, dict]:
 
 
 def true_mean_psnr(clip, method: str) -> float:
-    """Frame n from n-1 and n+1 by hand, without the self-check code."""
+    """Frame n from n-1 and n+1 by hand, without the self-check code (each frame at most 50 dB)."""
     interp = load_interpolator(method)
     with open_source(clip) as src:
         frames, ts = [src.read(i) for i in range(len(src))], src.info.timestamps
@@ -80,19 +94,39 @@ def true_mean_psnr(clip, method: str) -> float:
     return float(np.mean(np.minimum(values, 50.0)))
 
 
-@pytest.mark.parametrize("clip_name", ["fast_square_clip", "rotating_clip"])
-def test_check_names_the_better_of_unet_and_flow(request, capsys, clip_name):
-    """Large motion of a square (the U-Net ahead) and a rotation (flow ahead): on each the two
-    differ by more than 0.3 dB, and `check` names the better one."""
-    clip = request.getfixturevalue(clip_name)
-    truth = {m: true_mean_psnr(clip, m) for m in ("unet", "flow")}
-    assert abs(truth["unet"] - truth["flow"]) > 0.3, f"the clip no longer separates the methods: {truth}"
-    out, report = run_check(capsys, clip, "--methods", "unet", "flow")
-    better = max(truth, key=truth.get)
-    assert report["best"] == better
-    assert f"best on this clip: {better}" in out
-    for m in truth:
+@pytest.mark.parametrize(
+    "clip_name,methods",
+    [
+        ("square", ("flow", "blend")),  # motion: the flow method far ahead
+        ("dissolve", ("blend", "flow")),  # a dissolve: the cross-fade far ahead
+        ("rotating", ("flow", "unet-direct")),  # the flow-free U-Net smears the rotation
+    ],
+)
+def test_check_names_the_better_method(clips, capsys, clip_name, methods):
+    """Synthetic motion one method handles better: the two differ by more than 0.3 dB (computed
+    here by hand) and `check` names the better one, with the same figures."""
+    clip = clips[clip_name]
+    truth = {m: true_mean_psnr(clip, m) for m in methods}
+    assert truth[methods[0]] - truth[methods[1]] > 0.3, truth
+    out, report = run_check(capsys, clip, "--methods", *methods)
+    assert report["best"] == methods[0] and f"best on this clip: {methods[0]}" in out
+    for m in methods:
         assert report["methods"][m]["psnr"] == pytest.approx(truth[m], abs=1e-6)
+
+
+def test_check_names_the_better_of_unet_and_flow(clips, capsys):
+    """The U-Net against `flow`, on every synthetic motion here where the bundled weights and the
+    classical method differ by more than 0.3 dB. (The U-Net starts from the classical flow and
+    learns corrections; the weights being retrained may stay within 0.3 dB of it everywhere.)"""
+    separated = []
+    for name, clip in clips.items():
+        truth = {m: true_mean_psnr(clip, m) for m in ("unet", "flow")}
+        if abs(truth["unet"] - truth["flow"]) > 0.3:
+            separated.append(name)
+            _, report = run_check(capsys, clip, "--methods", "unet", "flow")
+            assert report["best"] == max(truth, key=truth.get), (name, truth)
+    if not separated:
+        pytest.skip("the bundled U-Net is within 0.3 dB of flow on every synthetic motion here (see test_check_names_the_better_method)")
 
 
 def test_check_report_and_json(capsys, square_clip):
@@ -279,11 +313,15 @@ def test_auto_picks_flow_over_blend_and_drops_blend_early(square_clip):
     assert "Auto picked flow" in report.summary() and "blend" in report.summary()
 
 
-def test_auto_agrees_with_check_on_unet_vs_flow(rotating_clip, capsys):
-    _, check = run_check(capsys, rotating_clip, "--methods", "unet", "flow")
-    with open_source(rotating_clip) as src:
-        _, report = resolve_auto_method(src, candidates=[MethodChoice("unet", "unet"), MethodChoice("flow", "flow")], cache=SelfCheckCache(disk=False))
-    assert report.picked.label == check["best"]
+@pytest.mark.parametrize("clip_name", ["rotating", "dissolve"])
+def test_auto_agrees_with_check(clips, capsys, clip_name):
+    """Auto's sample ranks the methods as `check` does on the whole clip: flow on the rotation,
+    the cross-fade on the dissolve."""
+    methods = ["flow", "blend", "unet-direct"]
+    _, check = run_check(capsys, clips[clip_name], "--methods", *methods)
+    with open_source(clips[clip_name]) as src:
+        _, report = resolve_auto_method(src, candidates=[MethodChoice(m, m) for m in methods], cache=SelfCheckCache(disk=False))
+    assert report.picked.label == check["best"] == {"rotating": "flow", "dissolve": "blend"}[clip_name]
 
 
 def test_auto_budget_is_a_share_of_the_export(square_clip):
@@ -343,13 +381,15 @@ def test_auto_races_the_users_fine_tuned_models(square_clip, isolated_data_dir):
     assert [c.label for c in methods][-1] == "my puppets" and methods[-1].weights.endswith(".safetensors")
     with open_source(square_clip) as src:
         _, report = resolve_auto_method(src, cache=SelfCheckCache(disk=False))
-    assert {s.choice.label for s in report.scores} == {"unet", "flow", "blend", "unet-direct", "my puppets"}
+    from vfi_desktop.api import METHODS
+
+    assert {s.choice.label for s in report.scores} == {*METHODS, "my puppets"}
     assert "my puppets" in report.summary()
 
 
 def test_the_export_reuses_autos_scene_scan(tmp_path):
-    """Auto scans the export range for cuts once; the export's plan from that scan is the plan it
-    would make itself, so the scan costs the export nothing extra."""
+    """Auto scans the export range for cuts once; the export's plan takes that scan (the source's
+    memo), and it is the plan the export would make by itself, so the scan is not extra."""
     from vfi_desktop.core.export import make_plan
 
     clip = write_video(tmp_path / "cut.mp4", with_cut(16, 8), fps=24)
@@ -358,10 +398,9 @@ def test_the_export_reuses_autos_scene_scan(tmp_path):
         _, report = resolve_auto_method(src, settings=settings, candidates=[MethodChoice("flow", "flow"), MethodChoice("blend", "blend")],
                                         cache=SelfCheckCache(disk=False))
         assert report.analysis is not None and report.scan_s > 0
-        assert make_plan(src, settings, analysis=report.analysis) == make_plan(src, settings)
-        assert make_plan(src, settings).cuts_crossed == 1
-        assert export_plan(src, settings, report) == (make_plan(src, settings), True)
-        no_scan = ExportSettings(factor=2.0, frame_range=(2, 15), scene_cuts=False)
-        assert export_plan(src, no_scan, report)[1] is False  # an export that would not have scanned
-        assert export_plan(src, settings, None) == (None, False)
-    assert "scene scan served the export too" in report.cost_line(10.0, scan_reused=True)
+        assert src.memo[("scenes", 2, 15)] is report.analysis
+        reused = make_plan(src, settings)
+    with open_source(clip) as fresh:
+        assert reused == make_plan(fresh, settings) and reused.cuts_crossed == 1
+    assert "scene scan served the export too" in report.cost_line(10.0, settings)
+    assert "served" not in report.cost_line(10.0, ExportSettings(factor=2.0, scene_cuts=False))  # it would not have scanned
