@@ -325,16 +325,26 @@ def test_auto_agrees_with_check(clips, capsys, clip_name):
 
 
 def test_auto_budget_is_a_share_of_the_export(square_clip):
-    """A tiny export gives a tiny budget: after 2 frames the method behind leaves (too slow for the
-    budget), and the leader is picked; a huge export lets the race check every frame."""
+    """A tiny export gives a tiny budget: the cheap method tried first uses it up, the U-Net is left
+    out untried; a huge export lets the race check every frame (or end it on the evidence)."""
     candidates = [MethodChoice("flow", "flow"), MethodChoice("unet", "unet")]
     with open_source(square_clip) as src:
         _, tiny = choose_method(src, candidates, lambda c: load_interpolator(c.method), export_pairs=1, cache=SelfCheckCache(disk=False))
         _, huge = choose_method(src, candidates, lambda c: load_interpolator(c.method), export_pairs=10**6, cache=SelfCheckCache(disk=False))
-    assert len(tiny.frames) == 2 and "10% of the export" in tiny.stop_reason
-    assert [s.dropped_for for s in tiny.scores] == ["", "time"] and "too slow for the budget" in tiny.summary()
-    assert tiny.estimated_export_s == pytest.approx(tiny.picked_score.seconds)
+    assert tiny.picked.method == "flow" and len(tiny.frames) == 1 and "10% of the export" in tiny.stop_reason
+    unet = tiny.scores[1]
+    assert unet.dropped_for == "time" and unet.psnr is None and "unet not tried" in tiny.summary()
+    assert tiny.estimated_export_s == pytest.approx(tiny.picked_score.seconds + 14 * tiny.scan_s / 14)
     assert len(huge.frames) == 12 or "behind" in huge.stop_reason
+    assert all(s.frames == len(huge.frames) for s in huge.scores if s.dropped_after is None)
+
+
+def test_ties_go_to_the_quicker_method():
+    from vfi_desktop.core.selfcheck import best_method
+
+    assert best_method({"unet": 39.62, "flow": 39.60, "blend": 30.0}, {"unet": 0.4, "flow": 0.1, "blend": 0.01}) == "flow"
+    assert best_method({"unet": 39.70, "flow": 39.60}, {"unet": 0.4, "flow": 0.1}) == "unet"  # 0.1 dB is not a tie
+    assert best_method({"a": 30.0, "b": 30.0}, {"a": 0.2}) == "a"  # unmeasured: the slowest
 
 
 def test_auto_skips_a_method_that_cannot_load(square_clip, tmp_path):
@@ -350,12 +360,11 @@ def test_auto_skips_a_method_that_cannot_load(square_clip, tmp_path):
 
 def test_auto_reuses_the_cache(square_clip):
     cache = default_cache()
-    settings = ExportSettings(factor=2.0)
     candidates = [MethodChoice("flow", "flow"), MethodChoice("blend", "blend")]
-    with open_source(square_clip) as src:
-        _, first = resolve_auto_method(src, settings=settings, candidates=candidates, cache=cache)
+    with open_source(square_clip) as src:  # no export settings: no time budget, the same race twice
+        _, first = resolve_auto_method(src, candidates=candidates, cache=cache)
         t0 = time.perf_counter()
-        _, second = resolve_auto_method(src, settings=settings, candidates=candidates, cache=cache)
+        _, second = resolve_auto_method(src, candidates=candidates, cache=cache)
     assert second.picked == first.picked and second.frames == first.frames
     assert all(s.psnr == f.psnr for s, f in zip(second.scores, first.scores))
     assert time.perf_counter() - t0 < 1.0

@@ -159,10 +159,14 @@ def method_id(choice: MethodChoice) -> str:
 
 def fine_tuned_models() -> list[MethodChoice]:
     """The user's fine-tuned models (the training panel's library), as method choices."""
-    from .model.library import ModelLibrary
     from .paths import user_data_dir
 
-    models = ModelLibrary(user_data_dir() / "models").list().models
+    folder = user_data_dir() / "models"
+    if not any(folder.glob("*.safetensors")):
+        return []  # reading the library imports torch: not for nothing
+    from .model.library import ModelLibrary
+
+    models = ModelLibrary(folder).list().models
     # a model named like a built-in method keeps a distinct label
     return [MethodChoice(m.name if m.name not in METHODS else f"{m.name} (fine-tuned)", "unet", str(m.weights)) for m in models]
 
@@ -198,9 +202,12 @@ def resolve_auto_method(
         frame_range = settings.frame_range
     pairs = planned_pairs(source, settings) if settings is not None else None
     loader = load or (lambda c: load_interpolator(c.method, weights=c.weights, device=device))
+    choices = list(candidates) if candidates is not None else available_methods()
+    # the race tries the classical methods first: the networks cost more (and start torch)
+    choices.sort(key=lambda c: c.weights is not None or c.method in _ARCH_OF_METHOD)
     return choose_method(
         source,
-        list(candidates) if candidates is not None else available_methods(),
+        choices,
         loader,
         frame_range,
         export_pairs=pairs,

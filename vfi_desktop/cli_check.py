@@ -15,7 +15,7 @@ from typing import Optional, TextIO
 
 from .core.choice import MethodChoice
 from .core.errors import VfiError
-from .core.selfcheck import PSNR_CAP
+from .core.selfcheck import PSNR_CAP, TIE_DB, best_method
 
 
 def parse_methods(items: Optional[list[str]]) -> list[MethodChoice]:
@@ -95,8 +95,11 @@ def build_report(clip: str, description: str, frame_range: tuple[int, int], ever
             "computed": r.computed,
             "from_cache": r.from_cache,
             "seconds": round(r.elapsed_s, 2),
+            "seconds_per_frame": r.seconds_per_frame,
         }
     ranked = sorted((m for m in methods if methods[m]["psnr"] is not None), key=lambda m: -methods[m]["psnr"])
+    scored = {m: methods[m]["psnr"] for m in ranked}
+    speed = {m: methods[m]["seconds_per_frame"] for m in ranked if methods[m]["seconds_per_frame"]}
     first = next(iter(results.values()))
     return {
         "clip": clip,
@@ -105,7 +108,7 @@ def build_report(clip: str, description: str, frame_range: tuple[int, int], ever
         "every": every,
         "checked": len(first.scores),
         "cut_frames": first.cut_frames,
-        "best": ranked[0] if ranked else None,
+        "best": best_method(scored, speed) if ranked else None,
         "ranking": ranked,
         "methods": methods,
     }
@@ -125,12 +128,13 @@ def print_report(report: dict, out: TextIO, note: str) -> None:
     print(note, file=out)
     print("", file=out)
     width = max(len(m) for m in methods)
-    print(f"{'method':<{width}}   PSNR     SSIM  frames  new", file=out)
+    print(f"{'method':<{width}}   PSNR     SSIM  frames  new  ms/frame", file=out)
     for m in ranked + [m for m in methods if m not in ranked]:
         r = methods[m]
         psnr = f"{r['psnr']:6.2f}" if r["psnr"] is not None else "     -"
         ssim = f"{r['ssim']:.4f}" if r["ssim"] is not None else "     -"
-        print(f"{m:<{width}} {psnr}  {ssim}  {len(r['frames']):6d} {r['computed']:4d}", file=out)
+        ms = f"{1000 * r['seconds_per_frame']:8.0f}" if r["seconds_per_frame"] else "       -"
+        print(f"{m:<{width}} {psnr}  {ssim}  {len(r['frames']):6d} {r['computed']:4d}  {ms}", file=out)
     print(f"(PSNR: the mean over the frames, each counting at most {PSNR_CAP:g} dB: an exact copy of a held frame scores 100)", file=out)
     print("", file=out)
     print("worst stretches (frames, mean PSNR):", file=out)
@@ -143,6 +147,10 @@ def print_report(report: dict, out: TextIO, note: str) -> None:
         print("no frame could be scored (every one is at a scene cut)", file=out)
     elif len(ranked) == 1:
         print(f"best on this clip: {ranked[0]} (the only method checked)", file=out)
+    elif report["best"] != ranked[0]:
+        best, top = report["best"], ranked[0]
+        gap = methods[top]["psnr"] - methods[best]["psnr"]
+        print(f"best on this clip: {best} (within {TIE_DB:g} dB of {top}, {gap:.2f} dB, and quicker)", file=out)
     else:
         gap = methods[ranked[0]]["psnr"] - methods[ranked[1]]["psnr"]
         print(f"best on this clip: {ranked[0]} (+{gap:.2f} dB over {ranked[1]})", file=out)

@@ -1,17 +1,19 @@
 """The Auto method: per clip, pick the method whose sampled self-check scores best.
 
 About 12 frames spread over the export range are rebuilt from their neighbours by every candidate
-(the built-in methods and the user's fine-tuned models) and scored with PSNR; the best mean wins.
+(the built-in methods and the user's fine-tuned models) and scored with PSNR; the best mean wins,
+and of methods within 0.05 dB of it the quickest (`selfcheck.best_method`, as `check` decides).
 Each frame's PSNR counts at most 50 dB (see `selfcheck.PSNR_CAP`).
 
-It is a race: after each frame, a method clearly behind the leader (its paired differences say
-so) stops being checked, so slow methods that lose (a flow-free network, a cross-fade on moving
-footage) cost little. The time spent stays under a share (10%) of the export it serves: that
-export is estimated from the leader's measured time per in-between (the export uses the leader if
-the race ends now), and the race ends when the next frame would go over (the scene scan does not count: the export reuses
-it through `FrameSource.memo`). At least 3 frames are
-checked; before that, methods behind the leader that the budget cannot pay for leave first, the
-costliest first.
+It is a race. After each frame, a method clearly behind the leader (its paired differences say
+so) stops being checked, so methods that lose (a cross-fade on moving footage) cost a frame or
+two. Its time stays under a share (10%) of the export it serves: that export is estimated from
+the pick-so-far's measured time per in-between (the export uses it if the race ends now) and the
+decoding the export does too. Methods are tried cheapest first (the caller orders them; a method
+is loaded only when first tried). When the next step would go over the budget: a method not
+tried yet is left out; before 3 frames are checked, methods other than the pick-so-far leave,
+the costliest first; after that the race ends. The scene scan does not count: the export reuses
+it (`FrameSource.memo`).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from .errors import VfiError
 from .methods.base import Interpolator
 from .progress import CancelToken, Progress, ProgressCallback
 from .scenes import ClipAnalysis
-from .selfcheck import PSNR_CAP, check_frame, crosses_cut, interpolator_key, scan_range
+from .selfcheck import PSNR_CAP, TIE_DB, best_method, check_frame, crosses_cut, interpolator_key, scan_range
 from .selfcheck_cache import SelfCheckCache, clip_key
 from .video_io import FrameSource
 
@@ -36,7 +38,6 @@ SAMPLES = 12
 BUDGET_FRACTION = 0.10
 MIN_ROUNDS = 3  # frames every method is checked on before the budget may end the race
 KEEP_MAX_BYTES = 600 * 1024 * 1024  # sample frames kept from the scanning pass up to this size
-TIE_DB = 0.1
 # One-sided 97.5% Student t for n-1 degrees of freedom (n = frames compared so far).
 _T975 = {1: 12.71, 2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57, 6: 2.45, 7: 2.36, 8: 2.31, 9: 2.26, 10: 2.23, 11: 2.20}
 
@@ -49,7 +50,7 @@ class MethodScore:
     psnr: Optional[float] = None  # mean over the frames it was checked on
     frames: int = 0
     dropped_after: Optional[int] = None  # out of the race after this many frames
-    dropped_for: str = ""  # "behind": clearly behind the leader; "time": behind, and too slow for the budget
+    dropped_for: str = ""  # "behind": clearly behind the leader; "time": too slow for the budget
     seconds: Optional[float] = None  # mean time of one in-between
     error: Optional[str] = None  # it could not be loaded
     values: list[float] = field(default_factory=list, repr=False)
@@ -57,7 +58,9 @@ class MethodScore:
     def describe(self) -> str:
         if self.error:
             return f"{self.choice.label} not available ({self.error})"
-        text = f"{self.choice.label} {self.psnr:.2f} dB" if self.psnr is not None else f"{self.choice.label} -"
+        if self.psnr is None:
+            return f"{self.choice.label} not tried (over the time budget)" if self.dropped_for == "time" else f"{self.choice.label} -"
+        text = f"{self.choice.label} {self.psnr:.2f} dB"
         if self.dropped_after is not None:
             why = ", too slow for the budget" if self.dropped_for == "time" else ""
             text += f" (dropped after {self.dropped_after}{why})"
@@ -87,9 +90,9 @@ class AutoReport:
         head = f"Auto picked {best.choice.label}"
         if best.psnr is not None:
             head += f": {best.psnr:.2f} dB on {best.frames} frame{'s' if best.frames != 1 else ''}"
-        runner = next((s for s in self.scores[1:] if s.psnr is not None and s.dropped_after is None), None)
-        if best.psnr is not None and runner is not None and best.psnr - runner.psnr < TIE_DB:
-            head += f" (a near tie with {runner.choice.label})"
+        top = max((s for s in self.scores if s.psnr is not None), key=lambda s: s.psnr, default=best)
+        if top is not best:
+            head += f" (within {TIE_DB:g} dB of {top.choice.label}, and quicker)"
         return f"{head}{'; ' + others if others else ''}; {self.stop_reason}; {self.elapsed_s:.1f} s"
 
     def cost_line(self, export_s: float, settings=None) -> str:
@@ -218,9 +221,9 @@ def choose_method(
     cancel: Optional[CancelToken] = None,
     started: Optional[float] = None,
 ) -> tuple[Interpolator, AutoReport]:
-    """Race the candidates on a sample of the range; returns the winner, loaded, and the report.
-    `export_pairs` (see `planned_pairs`) sets the time budget; None: no budget, every sample.
-    `started`: the perf_counter() time the caller's work for Auto began (counted as spent)."""
+    """Race the candidates (cheapest first) on a sample of the range; returns the winner, loaded,
+    and the report. `export_pairs` (see `planned_pairs`) sets the time budget; None: no budget,
+    every sample. `started`: the perf_counter() time the caller's work for Auto began."""
     t0 = time.perf_counter() if started is None else started
     cancel = cancel or CancelToken()
     candidates = [c for c in dict.fromkeys(candidates) if not c.is_auto]
@@ -238,37 +241,50 @@ def choose_method(
     t_scan = time.perf_counter()
     frames, kept, analysis = _sample(source, start, stop, samples, cache, report, cancel)
     scan_s = time.perf_counter() - t_scan if analysis is not None else 0.0
+    decode_s = scan_s / max(1, stop - start)  # per frame: the export decodes every one too
     scores = {c: MethodScore(c) for c in candidates}
     interps: dict[MethodChoice, Interpolator] = {}
-    for c in candidates:
-        cancel.raise_if_cancelled()
-        try:
-            interps[c] = load(c)
-        except VfiError as exc:  # a damaged fine-tuned file: the others still race
-            scores[c].error = str(exc)
-    alive = [c for c in candidates if c in interps]
-    if not alive:
-        raise VfiError(f"Auto: no method could be loaded ({'; '.join(s.error or '' for s in scores.values())})")
-    if not frames:
-        pick = alive[0]
-        rest = [scores[c] for c in candidates if c != pick]
-        reason = "no frame with neighbours in one shot to check: the first method"
-        return interps[pick], AutoReport(pick, [scores[pick], *rest], [], time.perf_counter() - t0, reason, scan_s=scan_s, analysis=analysis)
-
-    order = [frames[i] for i in spread_order(len(frames))]
     clip = clip_key(source.info.path, n) if cache is not None else ""
-    keys = {c: interpolator_key(interps[c]) for c in alive} if cache is not None else {}
-    known = {c: cache.scores(clip, keys[c]) for c in alive} if cache is not None else {}
-    seconds: dict[MethodChoice, list[float]] = {c: [] for c in alive}
+    keys: dict[MethodChoice, str] = {}
+    known: dict[MethodChoice, dict] = {}
+    alive = list(candidates)
+    seconds: dict[MethodChoice, list[float]] = {c: [] for c in candidates}
     checked: list[int] = []
+    order = [frames[i] for i in spread_order(len(frames))]
     total_evals = len(order) * len(alive)
     reason = f"all {len(order)} frames checked"
+
+    def loaded(c: MethodChoice) -> Optional[Interpolator]:
+        """The method, loaded on first use (a neural one starts torch): None if it cannot load."""
+        if c not in interps and scores[c].error is None:
+            try:
+                interps[c] = load(c)
+            except VfiError as exc:  # a damaged fine-tuned file: the others still race
+                scores[c].error = str(exc)
+                alive.remove(c)
+                return None
+            if cache is not None:
+                keys[c] = interpolator_key(interps[c])
+                known[c] = cache.scores(clip, keys[c])
+        return interps.get(c)
 
     def mean(c: MethodChoice) -> float:
         return float(np.mean(scores[c].values))
 
     def cost(c: MethodChoice) -> float:
-        return float(np.mean(seconds[c]))
+        return float(np.mean(seconds[c])) if seconds[c] else float("inf")
+
+    def pick_so_far() -> MethodChoice:
+        tried = [c for c in alive if scores[c].values]
+        return best_method({c: mean(c) for c in tried}, {c: cost(c) for c in tried})
+
+    def budget() -> Optional[float]:
+        if export_pairs is None or not any(scores[c].values for c in alive):
+            return None
+        return budget_fraction * (export_pairs * cost(pick_so_far()) + (stop - start) * decode_s)
+
+    def spent() -> float:
+        return time.perf_counter() - t0 - scan_s  # the scan is the export's own, reused
 
     def drop(c: MethodChoice, why: str) -> None:
         nonlocal total_evals
@@ -278,37 +294,45 @@ def choose_method(
 
     try:
         for r, index in enumerate(order):
-            if len(alive) == 1:
-                reason = "the others were behind"
+            if len(alive) <= 1 and checked:
+                timed_out = any(s.dropped_for == "time" for s in scores.values())
+                reason = f"the others would have cost more than {budget_fraction:.0%} of the export" if timed_out else "the others were behind"
                 break
-            if export_pairs is not None and checked:
-                leader = max(alive, key=mean)
-                budget = budget_fraction * export_pairs * cost(leader)
-                spent = time.perf_counter() - t0 - scan_s  # the scan is the export's own, reused
-                if spent + sum(cost(c) for c in alive) > budget:
-                    if r >= MIN_ROUNDS:
-                        reason = f"stopped at {budget_fraction:.0%} of the export's estimated time"
+            limit = budget()
+            if limit is not None and spent() + sum(cost(c) for c in alive if seconds[c]) > limit:
+                if r >= MIN_ROUNDS:
+                    reason = f"stopped at {budget_fraction:.0%} of the export's estimated time"
+                    break
+                pick = pick_so_far()  # before the minimum: the costliest others leave
+                for c in sorted((c for c in alive if c != pick), key=cost, reverse=True):
+                    if spent() + sum(cost(a) for a in alive if seconds[a]) <= limit:
                         break
-                    if r >= 2:  # over the budget before the minimum: the costliest methods behind go
-                        for c in sorted((c for c in alive if c != leader), key=cost, reverse=True):
-                            if spent + sum(cost(a) for a in alive) <= budget:
-                                break
-                            drop(c, "time")
-                        if len(alive) == 1:
-                            reason = f"the others, behind, would have cost more than {budget_fraction:.0%} of the export"
-                            break
+                    drop(c, "time")
+                if len(alive) == 1:
+                    continue  # the loop's first test ends the race
             triplet = (kept[index - 1], kept[index], kept[index + 1]) if index in kept else None
-            for c in alive:
+            for c in list(alive):  # cheapest first: the caller's order, then what was measured
                 cancel.raise_if_cancelled()
+                if not seconds[c] and checked == [] and len(alive) > 1:
+                    limit = budget()
+                    if limit is not None and spent() > limit:
+                        drop(c, "time")  # not tried: the budget is gone before its turn
+                        continue
+                interp = loaded(c)
+                if interp is None:
+                    continue
                 hit = known.get(c, {}).get(index)
                 if hit is None:
-                    hit = check_frame(source, index, interps[c], with_ssim=False, triplet=triplet).score()
+                    hit = check_frame(source, index, interp, with_ssim=False, triplet=triplet).score()
                     if cache is not None:
                         cache.add(clip, keys[c], [hit])
                 scores[c].values.append(min(hit.psnr, PSNR_CAP))
                 seconds[c].append(hit.seconds)
                 report(sum(len(v) for v in seconds.values()), total_evals, f"Auto: comparing methods on frame {index}")
+            if not alive:
+                break
             checked.append(index)
+            alive.sort(key=cost)
             leader = max(alive, key=mean)
             for c in list(alive):
                 if c != leader and _clearly_worse(list(np.subtract(scores[c].values, scores[leader].values))):
@@ -316,14 +340,23 @@ def choose_method(
     finally:
         if cache is not None:
             cache.flush()
+    if not alive:
+        errors = "; ".join(f"{s.choice.label}: {s.error}" for s in scores.values() if s.error)
+        raise VfiError(f"Auto: no method could be loaded ({errors})")
     for c, s in scores.items():
         if s.values:
             s.psnr, s.frames, s.seconds = float(np.mean(s.values)), len(s.values), float(np.mean(seconds[c]))
-    pick = max(alive, key=lambda c: scores[c].psnr)
-    estimate = export_pairs * scores[pick].seconds if export_pairs is not None else None
-    budget = budget_fraction * estimate if estimate is not None else None
-    rest = sorted((s for c, s in scores.items() if c != pick), key=lambda s: (s.error is not None, -(s.psnr or -1e9)))
+    if not checked:
+        pick = alive[0]
+        interp = loaded(pick) or interps[alive[0]]
+        reason = "no frame with neighbours in one shot to check: the first method"
+        estimate = None
+    else:
+        pick = pick_so_far()
+        interp = interps[pick]
+        estimate = export_pairs * scores[pick].seconds + (stop - start) * decode_s if export_pairs is not None else None
+    limit = budget_fraction * estimate if estimate is not None else None
+    rest = sorted((s for c, s in scores.items() if c != pick), key=lambda s: (s.error is not None, s.psnr is None, -(s.psnr or 0)))
     report(total_evals, total_evals, "Auto: done")
     elapsed = time.perf_counter() - t0
-    return interps[pick], AutoReport(pick, [scores[pick], *rest], checked, elapsed, reason, budget, estimate, scan_s, analysis)
-
+    return interp, AutoReport(pick, [scores[pick], *rest], checked, elapsed, reason, limit, estimate, scan_s, analysis)

@@ -34,6 +34,8 @@ PESSIMISTIC_NOTE = (
 # Means count each frame at most this: an exact copy (a held frame: 100 dB) would otherwise outweigh
 # real motion, and above 50 dB (an RMS error under one grey level) no difference is visible.
 PSNR_CAP = 50.0
+# Means this close are the same quality (no one sees 0.05 dB): the quicker method is the better pick.
+TIE_DB = 0.05
 COARSE_STEP = 8  # the first pass checks every 8th frame asked for, so the whole clip shows early
 REPORT_EVERY_S = 0.25  # how often new scores are handed on
 FLUSH_EVERY_S = 5.0  # how often the disk cache is written during a long check
@@ -199,6 +201,12 @@ class SelfCheckResult:
         return float(np.mean(values)) if values else None
 
     @property
+    def seconds_per_frame(self) -> Optional[float]:
+        """Mean time of one in-between (the interpolation alone)."""
+        values = [s.seconds for s in self.scored if s.seconds > 0]
+        return float(np.mean(values)) if values else None
+
+    @property
     def cut_frames(self) -> list[int]:
         return [s.index for s in self.scores if s.cut]
 
@@ -220,6 +228,15 @@ class SelfCheckResult:
             in_run = low
         stretches = [Stretch(r[0].index, r[-1].index, float(np.mean([s.psnr for s in r]))) for r in runs]
         return sorted(stretches, key=lambda st: st.psnr)[:count]
+
+
+def best_method(means: dict, seconds: dict):
+    """The best of several methods by mean PSNR (`means`: key -> dB); of those within TIE_DB of the
+    top, the quickest (`seconds`: key -> time per in-between; missing = slowest). `check` and Auto
+    both decide this way."""
+    top = max(means.values())
+    tied = [k for k, v in means.items() if v >= top - TIE_DB]
+    return min(tied, key=lambda k: (seconds.get(k, float("inf")), -means[k]))
 
 
 def coarse_to_fine(frames: Sequence[int], step: int = COARSE_STEP) -> list[int]:
