@@ -176,7 +176,7 @@ def main() -> None:
     ap.add_argument("--stop-after", type=int)
     ap.add_argument("--batch", type=int, default=12)
     ap.add_argument("--crop", type=int, default=192)
-    ap.add_argument("--lr", type=float, default=3e-4)
+    ap.add_argument("--lr", type=float, default=2e-4)
     ap.add_argument("--val-every", type=int, default=500)
     ap.add_argument("--min-samples", type=int, default=960)
     ap.add_argument("--threads", type=int, default=1)

@@ -152,3 +152,24 @@ def test_oracle_supervision_pulls_the_weights_to_the_right_candidate():
         opt.step()
     weights = torch.softmax(logits, 1).detach()
     assert (weights[:, 2] > 0.8).all()
+
+
+def test_a_size_is_traced_only_after_it_repeats():
+    """A single in-between (Interpolate, Auto's sample frames) runs eagerly and skips the ~0.7 s
+    trace; the calls after TRACE_AFTER of one size (an export) run the traced graph, same output."""
+    from vfi_desktop.model.fusion_inference import FusionPipeline
+
+    model = trained_like(seed=5)
+    pipe = FusionPipeline(model)
+    gen = torch.Generator().manual_seed(2)
+    args = (torch.rand(1, 3, 32, 48, generator=gen), torch.rand(1, 3, 32, 48, generator=gen), torch.full((1, 1, 1, 1), 0.6),
+            2 * torch.randn(1, 2, 32, 48, generator=gen), 2 * torch.randn(1, 2, 32, 48, generator=gen))
+    with torch.inference_mode():
+        outs = []
+        for _ in range(FusionPipeline.TRACE_AFTER):
+            outs.append(pipe._quarter(*args))
+            assert pipe._traced == {}
+        outs.append(pipe._quarter(*args))
+    assert isinstance(pipe._traced[tuple(args[0].shape)], torch.jit.ScriptModule)
+    for a, b in zip(outs[0], outs[-1]):
+        assert torch.allclose(a, b, atol=1e-5)

@@ -197,13 +197,18 @@ def resolve_auto_method(
 
     from .core.auto_method import choose_method, planned_pairs
 
-    started = time.perf_counter()  # listing the fine-tuned models imports torch: Auto's time too
+    # Importing torch (about 2 s, once per process; the window has it already) is start-up, not
+    # Auto: `flow` and the networks need it, and an export with them pays it outside its own time.
+    import torch  # noqa: F401
+
+    started = time.perf_counter()
     if settings is not None and frame_range is None:
         frame_range = settings.frame_range
     pairs = planned_pairs(source, settings) if settings is not None else None
     loader = load or (lambda c: load_interpolator(c.method, weights=c.weights, device=device))
     choices = list(candidates) if candidates is not None else available_methods()
-    # the race tries the classical methods first: the networks cost more (and start torch)
+    # the race tries the classical methods first (`flow` leads: its time sets a fair budget; a
+    # cross-fade leading would shrink it to nothing), the networks after: they cost more
     choices.sort(key=lambda c: c.weights is not None or c.method in _ARCH_OF_METHOD)
     return choose_method(
         source,

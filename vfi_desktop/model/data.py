@@ -10,7 +10,7 @@ Augmentation (`augment`):
 - "adapt" (fine-tuning on a user's own clips): crops at the clip's own scale, left-right flips and
   temporal reversal only. The scale is what matters: enlarged crops change the motion in pixels
   that inference sees (newtonscradle.gif, Quick preset: +0.52 dB held out at its own scale, +0.25
-  with enlarged crops; MODEL_CARD.md item 14). One user's footage has one look, so colour and
+  with enlarged crops; MODEL_CARD.md, "What was tried"). One user's footage has one look, so colour and
   orientation changes are left out (equal there).
 - "none": crops only (tests).
 """
