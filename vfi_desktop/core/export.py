@@ -276,6 +276,7 @@ def export_video(
     encoder = threading.Thread(target=encode, name="export-encode", daemon=True)
     encoder.start()
     groups = _pair_groups(plan.frames)
+    interpolator.begin_batch()
     prefetch = _Prefetcher(source, groups)
     motion = _MotionStage(source, groups, interpolator, cancel)
     try:

@@ -89,31 +89,26 @@ class FusionPipeline:
     """prepare() once per pair, then synthesize() for each t. Frames are padded to the network's
     multiple (edges replicated); flows are computed on the unpadded frames and padded alike.
 
-    The 1/4-resolution part runs as a traced TorchScript graph (one per frame size, made in
-    ~0.7 s once a size has been seen TRACE_AFTER times): the same ops, but executed without
+    In an export (`use_traced_graph`) the 1/4-resolution part runs as a traced TorchScript graph
+    (one per frame size, made in ~0.7 s on first use): the same ops, but executed without
     holding Python's GIL between them. In an export, where decoding, motion estimation and
     encoding run on other threads, the eager network waited for the GIL between its ~200 small
     ops: 576 ms instead of 220 for its 720p part while a Python thread ran, 355 ms traced (182
     alone)."""
 
-    # Calls of a frame size that run eagerly before that size is traced: a single in-between (the
-    # Interpolate button, Auto's or the self-check's sample frames) does not pay the ~0.7 s trace,
-    # an export does after its first frames.
-    TRACE_AFTER = 2
-
     def __init__(self, model: FusionUNet) -> None:
         self.model = model
+        # Off for single in-betweens (Interpolate, the self-check, Auto: no ~0.7 s trace, and the
+        # figures agree to the last bit); on for exports and the benchmark (`begin_batch`).
+        self.use_traced_graph = False
         self._traced: dict[tuple, Any] = {}
-        self._calls: dict[tuple, int] = {}
 
     def _quarter(self, *args: torch.Tensor):
+        if not self.use_traced_graph:
+            return self.model.quarter(*args)
         key = tuple(args[0].shape)
         fn = self._traced.get(key)
         if fn is None:
-            calls = self._calls.get(key, 0)
-            if calls < self.TRACE_AFTER:
-                self._calls[key] = calls + 1
-                return self.model.quarter(*args)
             fn = _trace_quarter(self.model, args)
             if len(self._traced) > 4:
                 self._traced.clear()

@@ -89,6 +89,9 @@ class NeuralInterpolator(Interpolator):
             self._fast = FusionPipeline(self.model)
         return self._fast
 
+    def begin_batch(self) -> None:
+        self._pipeline().use_traced_graph = True
+
     def prepare(self, frame0: np.ndarray, frame1: np.ndarray):
         if self.uses_flows and self.torch_device.type == "cpu":
             return self._pipeline().prepare(frame0, frame1, unpadded_flows(frame0, frame1))

@@ -61,6 +61,12 @@ class Interpolator(ABC):
                 out.append(self.synthesize(pair.state, float(t)))
         return out
 
+    def begin_batch(self) -> None:
+        """Many in-betweens of one frame size follow (an export): a method may spend a one-off
+        cost here or on the next calls (the U-Net traces its graph) to make each one cheaper.
+        Single in-betweens (Interpolate, the self-check, Auto) skip it: their figures then agree
+        to the last bit with each other."""
+
     @abstractmethod
     def prepare(self, frame0: np.ndarray, frame1: np.ndarray) -> Any:
         """Per-pair work shared by every t (motion estimation)."""
