@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import QRect, QSize
 from PySide6.QtWidgets import QPushButton
 
-from gui_fixtures import dialogs  # noqa: F401 - fixture
+from gui_fixtures import clip, dialogs, open_clip  # noqa: F401 - fixtures
 from vfi_desktop.gui.main_window import SCREEN_SHARE, MainWindow, first_window_geometry
 from vfi_desktop.gui.settings import AppSettings
 from vfi_desktop.paths import bundled_weights
@@ -123,3 +123,24 @@ def test_dock_grows_with_its_contents(qtbot, make_window):
     qtbot.waitUntil(lambda: panel.add_folder_button.width() >= panel.add_folder_button.sizeHint().width())
     assert panel.width() > before
     assert not panel.scroll_area.horizontalScrollBar().isVisible()
+
+
+def test_quality_legend_and_status_fit_beside_each_other(qtbot, make_window, clip):
+    """At a laptop-sized window (1440x860, the README's screenshot) the strip's whole colour scale
+    and its summary line show, neither cut off."""
+    from PySide6.QtWidgets import QLabel
+
+    window = make_window()
+    window.resize(1440, 860)
+    window.show()
+    qtbot.waitExposed(window)
+    open_clip(qtbot, window, clip)
+    window.controls.method_combo.select_key("blend")
+    with qtbot.waitSignal(window.quality_finished, timeout=120_000):
+        window.timeline.set_quality_shown(True)
+    qtbot.wait(50)
+    legend = window.findChild(QLabel, "qualityLegend")
+    status = window.findChild(QLabel, "qualityStatusLabel")
+    assert "cut" in legend.text() and "mean" in status.text()
+    assert legend.width() >= legend.sizeHint().width() - 1
+    assert status.fontMetrics().horizontalAdvance(status.text()) <= status.width()

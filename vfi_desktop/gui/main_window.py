@@ -905,13 +905,17 @@ class MainWindow(QMainWindow):
         self.timeline.quality.add_scores(result.scores)
         text = f"{label}: no frame to score"
         if result.mean_psnr is not None:
-            text = f"{label}: mean {result.mean_psnr:.1f} dB over {len(result.scored)} frames"
-            if result.cut_frames:
-                text += f", {len(result.cut_frames)} beside scene cuts"
+            text = f"{label}: mean {result.mean_psnr:.1f} dB"
             worst = result.worst_stretches(1)
             if worst:
                 text += f" · worst {worst[0].describe()}"
+            cuts = f", {len(result.cut_frames)} beside scene cuts (not scored)" if result.cut_frames else ""
+            detail = f"{len(result.scored)} frames scored{cuts}"
+        else:
+            detail = ""
         self.timeline.quality_status.setText(text)
+        # short enough to fit beside the legend at the default size; the counts are in the tooltip
+        self.timeline.quality_status.setToolTip("\n".join(x for x in (text, detail, PESSIMISTIC_NOTE) if x))
         self.timeline.quality_stop_button.setEnabled(False)
         self.quality_finished.emit(result)
 

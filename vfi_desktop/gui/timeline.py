@@ -180,8 +180,10 @@ class Timeline(QWidget):
         for label in (self.quality_legend, self.quality_status):  # clipped rather than widening the window
             label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.quality_status.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        quality_row.addWidget(self.quality_legend, 3)
-        quality_row.addWidget(self.quality_status, 2)
+        # the legend takes what it needs (no more), the status the rest
+        self.quality_legend.setMaximumWidth(self.quality_legend.sizeHint().width())
+        quality_row.addWidget(self.quality_legend, 11)
+        quality_row.addWidget(self.quality_status, 9)
         quality_row.addWidget(self.quality_stop_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
