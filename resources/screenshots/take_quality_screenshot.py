@@ -11,20 +11,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QEventLoop, QTimer
-
+from take_screenshot import grab_after_settling, wait_for  # noqa: E402 - the script's own folder
 from vfi_desktop.gui.app import create_application
 from vfi_desktop.gui.main_window import MainWindow
 from vfi_desktop.gui.settings import AppSettings
 
-
-def wait_for(signal, timeout_ms: int = 1_800_000) -> list:
-    got: list = []
-    loop = QEventLoop()
-    signal.connect(lambda *args: (got.extend(args), loop.quit()))
-    QTimer.singleShot(timeout_ms, loop.quit)
-    loop.exec()
-    return got
+QUALITY_TIMEOUT_MS = 1_800_000  # the strip over a whole clip
 
 
 def main() -> int:
@@ -40,16 +32,12 @@ def main() -> int:
     window.open_path(clip)
     wait_for(window.source_opened)
     window.timeline.set_quality_shown(True)
-    (result,) = wait_for(window.quality_finished)
+    (result,) = wait_for(window.quality_finished, QUALITY_TIMEOUT_MS)
     worst = result.worst_stretches(1)[0]
     window.timeline.set_current((worst.first + worst.last) // 2)
     window.set_view_mode("check")
     wait_for(window.checked)
-    loop = QEventLoop()  # let the thumbnails and frames arrive
-    QTimer.singleShot(2000, loop.quit)
-    loop.exec()
-    out = Path(__file__).with_name("quality_strip.png")
-    window.grab().save(str(out))
+    out = grab_after_settling(window, "quality_strip.png")
     print(f"saved {out}; {window.timeline.quality_status.text()}")
     window.close()
     app.processEvents()

@@ -17,11 +17,24 @@ from vfi_desktop.gui.main_window import MainWindow
 from vfi_desktop.gui.settings import AppSettings
 
 
-def wait_for(signal, timeout_ms: int = 120_000) -> None:
+def wait_for(signal, timeout_ms: int = 120_000) -> list:
+    """Run the event loop until `signal` fires (or the timeout); its arguments."""
+    got: list = []
     loop = QEventLoop()
-    signal.connect(loop.quit)
+    signal.connect(lambda *args: (got.extend(args), loop.quit()))
     QTimer.singleShot(timeout_ms, loop.quit)
     loop.exec()
+    return got
+
+
+def grab_after_settling(window, name: str) -> Path:
+    """Let the thumbnails and frames arrive, then save the window as `name` beside this script."""
+    loop = QEventLoop()
+    QTimer.singleShot(2000, loop.quit)
+    loop.exec()
+    out = Path(__file__).with_name(name)
+    window.grab().save(str(out))
+    return out
 
 
 def main() -> int:
@@ -45,11 +58,7 @@ def main() -> int:
     window.timeline.set_current(frame)
     window.interpolate()
     wait_for(window.interpolated)
-    loop = QEventLoop()  # let the thumbnails and frames arrive
-    QTimer.singleShot(2000, loop.quit)
-    loop.exec()
-    out = Path(__file__).with_name("main_window.png")
-    window.grab().save(str(out))
+    out = grab_after_settling(window, "main_window.png")
     print(f"saved {out}")
     window.close()
     return 0

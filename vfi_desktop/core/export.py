@@ -24,7 +24,7 @@ from .formats import DEFAULT_QUALITY, OutputFormat
 from .methods.base import Interpolator
 from .preflight import check_export, check_settings, resolve_range
 from .progress import CancelToken, ProgressCallback, ProgressTracker
-from .scenes import ClipAnalysis, analyse_frames
+from .scenes import analyse_range
 from .video_io import FrameSource, VideoInfo
 from .writers import AudioClip, open_writer
 
@@ -198,23 +198,6 @@ class ExportResult:
     def frames_per_second(self) -> float:
         """Export throughput: output frames written per second of wall time."""
         return self.frames / self.elapsed_s if self.elapsed_s > 0 else 0.0
-
-
-def analyse_range(
-    source: FrameSource,
-    start: int,
-    stop: int,
-    progress: Optional[ProgressCallback] = None,
-    cancel: Optional[CancelToken] = None,
-) -> ClipAnalysis:
-    """Scene cuts and held frames of frames start..stop-1 (indices in the analysis are relative).
-    Kept in `source.memo`: a second look at the same range (the Auto method's scan, then the
-    export's plan) costs nothing."""
-    key = ("scenes", start, stop)
-    if key not in source.memo:
-        frames = (source.read(i) for i in range(start, stop))
-        source.memo[key] = analyse_frames(frames, stop - start, progress=progress, cancel=cancel)
-    return source.memo[key]
 
 
 def make_plan(source: FrameSource, settings: ExportSettings, cancel: Optional[CancelToken] = None) -> RetimePlan:

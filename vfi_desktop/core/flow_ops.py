@@ -14,38 +14,33 @@ import torch.nn.functional as F
 _GRID_CACHE: dict = {}
 
 
+def _unit_grid(flow: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """grid_sample's positions in [-1, 1] for flow's grid, (1,H,W,2) as x, y, and the size of one
+    pixel in those units, (2,). Tensor ops only: under torch.jit.trace the sizes are tensors, and
+    Python arithmetic on them would be baked in with tracer warnings."""
+    ones = torch.ones_like(flow[:1, :, :, :1].permute(0, 2, 3, 1).expand(1, -1, flow.shape[-1], 2))
+    pos = torch.cat([ones[..., :1].cumsum(2), ones[..., 1:].cumsum(1)], dim=3) - 1.0  # x, y
+    unit = 2.0 / pos[0, -1, -1].clamp(min=1.0)  # 2 / (w-1, h-1)
+    return pos * unit - 1.0, unit
+
+
 def backward_warp(image: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
     """Sample image at x + flow(x); flow in pixels (B,2,H,W). Borders replicate, like cv2.remap."""
-    b, _, h, w = flow.shape
-    if torch.jit.is_tracing():
-        # Under torch.jit.trace the sizes are tensors: build the grid with tensor ops only (no
-        # Python arithmetic on them, no cache keyed by them), so the trace is exact and quiet.
-        ones = torch.ones_like(flow[:1])
-        pos = torch.cat([ones[:, :1].cumsum(3), ones[:, 1:].cumsum(2)], dim=1) - 1.0  # x, y
-        last = pos[:, :, -1:, -1:].clamp(min=1.0)  # (w-1, h-1)
-        unit = 2.0 / last
-        grid = (pos * unit - 1.0 + flow * unit).permute(0, 2, 3, 1)
-        return F.grid_sample(image, grid, mode="bilinear", padding_mode="border", align_corners=True)
-    key = (h, w, flow.device, flow.dtype)
-    cached = _GRID_CACHE.get(key)
-    if cached is None:
-        # grid_sample wants positions in [-1, 1]: keep the base grid and the pixel scale in those
-        # units, so each warp is one fused multiply-add over the flow.
-        # Built as normal tensors even under inference_mode: training reuses the cache.
-        with torch.inference_mode(False):
-            sx, sy = 2.0 / max(w - 1, 1), 2.0 / max(h - 1, 1)
-            ys, xs = torch.meshgrid(
-                torch.arange(h, device=flow.device, dtype=flow.dtype) * sy - 1.0,
-                torch.arange(w, device=flow.device, dtype=flow.dtype) * sx - 1.0,
-                indexing="ij",
-            )
-            scale = torch.tensor([sx, sy], device=flow.device, dtype=flow.dtype)
-            cached = (torch.stack([xs, ys], dim=2)[None], scale)
-        if len(_GRID_CACHE) > 16:
-            _GRID_CACHE.clear()
-        _GRID_CACHE[key] = cached
-    base, scale = cached
-    grid = torch.addcmul(base, flow.permute(0, 2, 3, 1), scale)
+    if torch.jit.is_tracing():  # the sizes are traced: nothing may be keyed by them
+        base, unit = _unit_grid(flow)
+    else:
+        key = (*flow.shape[-2:], flow.device, flow.dtype)
+        cached = _GRID_CACHE.get(key)
+        if cached is None:
+            # Built as normal tensors even under inference_mode: training reuses the cache.
+            with torch.inference_mode(False):
+                cached = _unit_grid(flow.detach())
+            if len(_GRID_CACHE) > 16:
+                _GRID_CACHE.clear()
+            _GRID_CACHE[key] = cached
+        base, unit = cached
+    # each warp is one fused multiply-add over the flow
+    grid = torch.addcmul(base, flow.permute(0, 2, 3, 1), unit)
     return F.grid_sample(image, grid, mode="bilinear", padding_mode="border", align_corners=True)
 
 

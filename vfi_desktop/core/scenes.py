@@ -6,12 +6,15 @@ Both work on small thumbnails, so analysing a whole clip costs a fraction of dec
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Optional
+from typing import TYPE_CHECKING, Callable, Iterable, Optional
 
 import cv2
 import numpy as np
 
 from .progress import CancelToken, ProgressCallback, ProgressTracker
+
+if TYPE_CHECKING:
+    from .video_io import FrameSource
 
 THUMB_WIDTH = 96
 
@@ -104,3 +107,28 @@ def analyse_frames(
         tracker.update(n + 1, "analysing scenes")
     changes_arr = np.asarray(changes, dtype=np.float32)
     return ClipAnalysis(changes_arr, np.asarray(held, dtype=np.float32), detector.cuts(changes_arr))
+
+
+def analyse_range(
+    source: "FrameSource",
+    start: int,
+    stop: int,
+    progress: Optional[ProgressCallback] = None,
+    cancel: Optional[CancelToken] = None,
+    on_frame: Optional[Callable[[int, np.ndarray], None]] = None,
+) -> ClipAnalysis:
+    """Scene cuts and held frames of frames start..stop-1 (indices in the analysis are relative).
+    Kept in `source.memo`: a second look at the same range (the Auto method's scan, then the
+    export's plan) costs nothing. `on_frame(i, frame)` sees each frame decoded for it (none when
+    the analysis was there already), so a caller can keep some without a second pass."""
+    key = ("scenes", start, stop)
+    if key not in source.memo:
+        def frames():
+            for i in range(start, stop):
+                frame = source.read(i)
+                if on_frame is not None:
+                    on_frame(i, frame)
+                yield frame
+
+        source.memo[key] = analyse_frames(frames(), stop - start, progress=progress, cancel=cancel)
+    return source.memo[key]

@@ -23,7 +23,7 @@ from .errors import VfiError
 from .methods.base import Interpolator
 from .metrics import psnr, ssim
 from .progress import CancelToken, ProgressCallback, ProgressTracker
-from .scenes import ClipAnalysis, analyse_frames
+from .scenes import ClipAnalysis, analyse_range
 from .selfcheck_cache import FrameScore, SelfCheckCache, clip_key, method_key
 from .video_io import FrameSource
 
@@ -120,19 +120,13 @@ def scan_range(
     wanted = set(keep)
     kept: dict[int, np.ndarray] = {}
 
-    def frames():
-        for i in range(start, stop):
-            frame = source.read(i)
-            if i in wanted:
-                kept[i] = frame
-            yield frame
+    def tap(i: int, frame: np.ndarray) -> None:
+        if i in wanted:
+            kept[i] = frame
 
-    key = ("scenes", start, stop)  # the key export.analyse_range uses
-    analysis = source.memo.get(key)
-    if analysis is None:
-        analysis = source.memo[key] = analyse_frames(frames(), stop - start, progress=progress, cancel=cancel)
-    else:  # analysed already: only the frames to keep, in order (one continuous decode)
-        kept.update((i, source.read(i)) for i in sorted(wanted) if start <= i < stop)
+    analysis = analyse_range(source, start, stop, progress=progress, cancel=cancel, on_frame=tap)
+    # analysed already (no frame was decoded): only the frames to keep, in order (one continuous decode)
+    kept.update((i, source.read(i)) for i in sorted(wanted - kept.keys()) if start <= i < stop)
     return [start + i for i in analysis.cuts], kept, analysis
 
 

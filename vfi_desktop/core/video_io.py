@@ -100,7 +100,7 @@ class FrameSource(ABC):
         self._cache = FrameCache(cache_mb * 1024 * 1024)
         self._lock = threading.RLock()
         # What was computed from the frames, for the next job on this source (a range's scene
-        # analysis: `export.analyse_range`); deterministic results only.
+        # analysis: `scenes.analyse_range`); deterministic results only.
         self.memo: dict = {}
 
     def __len__(self) -> int:
