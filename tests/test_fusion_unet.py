@@ -29,12 +29,13 @@ def trained_like(config: FusionUNetConfig = TINY, seed: int = 0) -> FusionUNet:
 
 
 def torch_forward(model: FusionUNet, a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
-    """The training forward pass on full frames, as training runs it."""
-    p0, p1 = pad_to_multiple(a, model.multiple), pad_to_multiple(b, model.multiple)
+    """The training forward pass on full frames, on the grid inference picks for their size."""
+    scale = model.grid_scale(*a.shape[:2])
+    p0, p1 = pad_to_multiple(a, model.multiple_at(scale)), pad_to_multiple(b, model.multiple_at(scale))
     flows = padded_flows(a, b, p0.shape[:2])
     cpu = torch.device("cpu")
     with torch.inference_mode():
-        out = model(to_tensor(p0, cpu), to_tensor(p1, cpu), torch.tensor([t]), *(flow_tensor(f, cpu) for f in flows))
+        out = model(to_tensor(p0, cpu), to_tensor(p1, cpu), torch.tensor([t]), *(flow_tensor(f, cpu) for f in flows), scale=scale)
     return to_image(out["pred"])[: a.shape[0], : a.shape[1]]
 
 
@@ -43,11 +44,12 @@ def panning_pair(h: int, w: int, shift: int = 9) -> tuple[np.ndarray, np.ndarray
     return np.ascontiguousarray(bg[20 : 20 + h, 10 : 10 + w]), np.ascontiguousarray(bg[20 + shift // 2 : 20 + shift // 2 + h, 10 + shift : 10 + shift + w])
 
 
-@pytest.mark.parametrize("t", [0.25, 0.5])
-def test_cpu_inference_path_equals_the_training_forward_pass(t):
+@pytest.mark.parametrize("t,size", [(0.25, (720, 1280)), (0.5, (720, 1280)), (0.5, (480, 640))])
+def test_cpu_inference_path_equals_the_training_forward_pass(t, size):
     """The OpenCV full-resolution path (what the app runs on a CPU) against the torch forward
-    pass the network trains with, on a real-sized (1280x720) pair, with heads far from zero."""
-    a, b = panning_pair(720, 1280)
+    pass the network trains with, on real-sized pairs (720p: the network on its coarser grid),
+    with heads far from zero."""
+    a, b = panning_pair(*size)
     model = trained_like(FusionUNetConfig(widths=(8, 8, 8, 8, 8)))
     fast = NeuralInterpolator(model, "fast", device="cpu").interpolate(a, b, t)
     reference = torch_forward(model, a, b, t)
@@ -167,3 +169,21 @@ def test_single_in_betweens_run_eagerly_an_export_traces():
     batch = [interp.interpolate(a, b, 0.4) for _ in range(2)]
     assert len(pipe._traced) == 1 and isinstance(next(iter(pipe._traced.values())), torch.jit.ScriptModule)
     assert psnr(batch[-1], first) > 50
+
+
+def test_grid_scale_follows_the_frame_size():
+    model = FusionUNet(TINY)
+    assert model.grid_scale(480, 640) == model.config.scale
+    assert model.grid_scale(720, 1280) == 2 * model.config.scale
+    assert model.grid_scale(2160, 3840) == 2 * model.config.scale
+    assert model.multiple_at(8) == 2 * model.multiple
+
+
+def test_cpu_path_leaves_out_only_candidates_without_weight():
+    """The untrained network gives the cross-fade a weight of 1e-4 everywhere, so the CPU path
+    does not build it: the picture must still be the training forward pass's."""
+    a, b = panning_pair(240, 320)
+    torch.manual_seed(0)
+    model = FusionUNet(TINY).eval()
+    fast = NeuralInterpolator(model, "t", device="cpu").interpolate(a, b, 0.4)
+    assert psnr(fast, torch_forward(model, a, b, 0.4)) > 50

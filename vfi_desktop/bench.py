@@ -106,13 +106,13 @@ def time_method(interp, f0: np.ndarray, f1: np.ndarray, repeats: int) -> list[fl
 
 
 def unet_time_split(interp, f0: np.ndarray, f1: np.ndarray, repeats: int) -> dict[str, float]:
-    """Where the U-Net's time goes: DIS both ways, the network at 1/4 resolution (including the
+    """Where the U-Net's time goes: DIS both ways, the network on its grid (1/4, or 1/8 from 720p; including the
     candidates it is fed), and the full-resolution warps and fusion."""
     from .model.interpolator import unpadded_flows
 
     pipe = interp._pipeline()
     rows: dict[str, list[float]] = {"motion estimation (DIS both ways)": [], "padding, pooling": [],
-                                    "network (1/4 res: candidates, U-Net)": [], "warps and fusion (full res)": []}
+                                    "network (1/4 or 1/8 res: candidates, U-Net)": [], "warps and fusion (full res)": []}
     quarter = pipe._quarter
     spent = {}
 
@@ -135,7 +135,7 @@ def unet_time_split(interp, f0: np.ndarray, f1: np.ndarray, repeats: int) -> dic
             if k:
                 rows["motion estimation (DIS both ways)"].append(t1 - t0)
                 rows["padding, pooling"].append(t2 - t1)
-                rows["network (1/4 res: candidates, U-Net)"].append(spent["q"])
+                rows["network (1/4 or 1/8 res: candidates, U-Net)"].append(spent["q"])
                 rows["warps and fusion (full res)"].append(t3 - t2 - spent["q"])
     finally:
         del pipe._quarter  # back to the class's method

@@ -2,10 +2,11 @@
 
 The training forward pass (fusion_unet.FusionUNet.forward) does everything in torch at full
 resolution: resizing flows, five grid_sample warps, the weighted sum. On a CPU without AVX-512
-that full-resolution part cost more than the convolutions. Here the U-Net runs in torch at 1/4
-resolution (`FusionUNet.quarter`, the same code as in training), and the full-resolution part is
+that full-resolution part cost more than the convolutions. Here the U-Net runs in torch on its
+coarse grid (`FusionUNet.quarter`, the same code as in training; 1/4 of the frame, 1/8 from 720p:
+`FusionUNet.grid_scale`), and the full-resolution part is
 OpenCV: `remap` on the uint8 frames, `resize` for the fields, one pass for the weighted sum.
-`tests/test_fusion_inference.py` checks that the two give the same picture (PSNR > 45 dB).
+`tests/test_fusion_unet.py` checks that the two give the same picture (PSNR > 45 dB).
 """
 
 from __future__ import annotations
@@ -117,12 +118,12 @@ class FusionPipeline:
 
     def prepare(self, frame0: np.ndarray, frame1: np.ndarray, flows: tuple[np.ndarray, np.ndarray]) -> dict[str, Any]:
         h, w = frame0.shape[:2]
-        m = self.model.multiple
+        s = self.model.grid_scale(h, w)
+        m = self.model.multiple_at(s)
         H, W = h + (-h) % m, w + (-w) % m
         pad = ((0, H - h), (0, W - w), (0, 0))
         p0f, p1f = (_padded_float(f, pad) for f in (frame0, frame1))
         f01, f10 = (np.pad(f, pad, mode="edge") if (H, W) != (h, w) else f for f in flows)
-        s = self.model.config.scale
         q = (H // s, W // s)
 
         def pooled(img: np.ndarray) -> torch.Tensor:  # box filter = avg_pool2d
@@ -131,39 +132,48 @@ class FusionPipeline:
 
         # The flows box-filtered to the U-Net's grid (INTER_AREA = the network's quarter_flows).
         fq = np.concatenate([_area(f, q, 1.0 / s) for f in (f01, f10)], 2)
-        return {"size": (h, w), "padded": (H, W), "p0f": p0f, "p1f": p1f, "f01": f01, "f10": f10,
+        return {"size": (h, w), "padded": (H, W), "scale": s, "p0f": p0f, "p1f": p1f, "f01": f01, "f10": f10,
                 "i0": pooled(p0f), "i1": pooled(p1f), "grid": _grid(H, W),
                 "fq": torch.from_numpy(np.ascontiguousarray(fq.transpose(2, 0, 1)))[None]}
 
     @torch.inference_mode()
     def synthesize(self, st: dict[str, Any], t: float) -> np.ndarray:
-        (h, w), (H, W) = st["size"], st["padded"]
-        s = self.model.config.scale
+        (h, w), (H, W), s = st["size"], st["padded"], st["scale"]
+        r = self.model.config.scale  # the residual's pixel shuffle
         q = (H // s, W // s)
         t4 = torch.tensor([[[[t]]]], dtype=torch.float32)
         fq = st["fq"]
         delta, weights, rgb, splat = self._quarter(st["i0"], st["i1"], t4, fq[:, 0:2], fq[:, 2:4])
-        # Full resolution: absolute sampling positions, four remaps of the float frames (OpenCV),
-        # then the weighted sum in place (torch.addcmul_: one multi-threaded pass per candidate).
+        # Full resolution: absolute sampling positions, up to four remaps of the float frames
+        # (OpenCV), then the weighted sum in place (torch.addcmul_: one multi-threaded pass each).
         # All in float: rounding to 8 bits on the way cost 0.27 dB on clean 10 fps footage.
         grid, p0, p1 = st["grid"], st["p0f"], st["p1f"]
         d = _to_hwc(delta)
         sp = _to_hwc(splat)
-        lt0 = cv2.addWeighted(st["f01"], -(1.0 - t) * t, st["f10"], t * t, 0.0)
-        lt1 = cv2.addWeighted(st["f01"], (1.0 - t) ** 2, st["f10"], -t * (1.0 - t), 0.0)
-        cands = (
-            _remap(p0, cv2.add(cv2.add(lt0, _upsample(np.ascontiguousarray(d[..., 0:2]), (H, W), s)), grid)),
-            _remap(p1, cv2.add(cv2.add(lt1, _upsample(np.ascontiguousarray(d[..., 2:4]), (H, W), s)), grid)),
-            _remap(p0, cv2.add(_upsample(np.ascontiguousarray(sp[..., 0:2]), (H, W), s), grid)),
-            _remap(p1, cv2.add(_upsample(np.ascontiguousarray(sp[..., 2:4]), (H, W), s), grid)),
-            cv2.addWeighted(p0, 1.0 - t, p1, t, 0.0),
+        f01, f10 = st["f01"], st["f10"]
+
+        def warp(image: np.ndarray, flow: np.ndarray, extra: np.ndarray | None = None) -> np.ndarray:
+            pos = cv2.add(_upsample(np.ascontiguousarray(flow), (H, W), s), grid)
+            return _remap(image, pos if extra is None else cv2.add(pos, extra))
+
+        candidates = (
+            lambda: warp(p0, d[..., 0:2], cv2.addWeighted(f01, -(1.0 - t) * t, f10, t * t, 0.0)),
+            lambda: warp(p1, d[..., 2:4], cv2.addWeighted(f01, (1.0 - t) ** 2, f10, -t * (1.0 - t), 0.0)),
+            lambda: warp(p0, sp[..., 0:2]),
+            lambda: warp(p1, sp[..., 2:4]),
+            lambda: cv2.addWeighted(p0, 1.0 - t, p1, t, 0.0),
         )
         wq = _to_hwc(weights)
-        # The RGB residual's pixel shuffle as a reshape: channel c*s*s + i*s + j -> pixel (s*y+i, s*x+j).
-        res = rgb[0].numpy().reshape(3, s, s, q[0], q[1]).transpose(3, 1, 4, 2, 0).reshape(H, W, 3)
+        # A candidate whose weight stays below 1/1024 everywhere changes no pixel by more than a
+        # quarter of a grey level: it is not built (the cross-fade, nearly always; 5 ms at 720p).
+        used = [k for k in range(len(candidates)) if wq[..., k].max() >= 1.0 / 1024]
+        # The RGB residual's pixel shuffle as a reshape: channel c*r*r + i*r + j -> pixel (r*y+i, r*x+j).
+        res = rgb[0].numpy().reshape(3, r, r, q[0], q[1]).transpose(3, 1, 4, 2, 0).reshape(q[0] * r, q[1] * r, 3)
+        if s != r:  # on a coarser grid the shuffled residual is coarser too: resized like the fields
+            res = _upsample(np.ascontiguousarray(res), (H, W))
         acc = torch.from_numpy(np.ascontiguousarray(res)).mul_(255.0)
-        wts = torch.from_numpy(_upsample(wq, (H, W)))  # (H,W,5) in one resize
-        for k, c in enumerate(cands):
-            acc.addcmul_(torch.from_numpy(c), wts[..., k : k + 1])
+        wts = torch.from_numpy(_upsample(np.ascontiguousarray(wq[..., used]), (H, W)))  # one resize
+        for j, k in enumerate(used):
+            acc.addcmul_(torch.from_numpy(candidates[k]()), wts[..., j : j + 1])
         out = acc.add_(0.5).clamp_(0.0, 255.0).to(torch.uint8).numpy()
         return out[:h, :w] if (H, W) != (h, w) else out

@@ -96,21 +96,24 @@ class NeuralInterpolator(Interpolator):
         if self.uses_flows and self.torch_device.type == "cpu":
             return self._pipeline().prepare(frame0, frame1, unpadded_flows(frame0, frame1))
         h, w = frame0.shape[:2]
-        p0 = pad_to_multiple(frame0, self.model.multiple)
-        p1 = pad_to_multiple(frame1, self.model.multiple)
-        flows = None
+        kwargs: dict = {}
+        multiple = self.model.multiple
+        if self.uses_flows:  # the same grid as the CPU pipeline: the same picture on either device
+            kwargs["scale"] = self.model.grid_scale(h, w)
+            multiple = self.model.multiple_at(kwargs["scale"])
+        p0, p1 = pad_to_multiple(frame0, multiple), pad_to_multiple(frame1, multiple)
         if self.uses_flows:
-            flows = [flow_tensor(f, self.torch_device) for f in padded_flows(frame0, frame1, p0.shape[:2])]
+            f01, f10 = (flow_tensor(f, self.torch_device) for f in padded_flows(frame0, frame1, p0.shape[:2]))
+            kwargs.update(flow01=f01, flow10=f10)
         with torch.inference_mode():
             t0, t1 = to_tensor(p0, self.torch_device), to_tensor(p1, self.torch_device)
-        return (h, w), t0, t1, flows
+        return (h, w), t0, t1, kwargs
 
     def synthesize(self, state, t: float) -> np.ndarray:
         if isinstance(state, dict):  # the CPU pipeline's state
             return self._pipeline().synthesize(state, t)
-        (h, w), img0, img1, flows = state
+        (h, w), img0, img1, kwargs = state
         with torch.inference_mode():
             tt = torch.tensor([t], dtype=torch.float32, device=self.torch_device)
-            kwargs = dict(flow01=flows[0], flow10=flows[1]) if flows is not None else {}
             out = self.model(img0, img1, tt, **kwargs)["pred"]
         return to_image(out)[:h, :w]
