@@ -155,7 +155,7 @@ def train(args: argparse.Namespace) -> None:
             print(f"step {e.step} validation psnr {e.val_psnr:.4f}", flush=True)
 
     trainer = Trainer(cfg, pool, val, out_path=run / "fusion_best.safetensors", checkpoint_path=run / "fusion.ckpt",
-                      callback=report, info={"recipe": "models/train_bundled.py", "train_clips": TRAIN, "val_clips": VAL})
+                      init_weights=args.init, callback=report, info={"recipe": "models/train_bundled.py", "train_clips": TRAIN, "val_clips": VAL})
     trainer.model.to(memory_format=torch.channels_last)
     if trainer.ema_model is not None:
         trainer.ema_model.to(memory_format=torch.channels_last)
@@ -181,6 +181,7 @@ def main() -> None:
     ap.add_argument("--min-samples", type=int, default=960)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--oracle-weights", type=float, default=0.0, help="privileged supervision of the candidate weights")
+    ap.add_argument("--init", help="start from these weights (a .safetensors of the same network)")
     ap.add_argument("--ema", type=float, default=0.999, help="moving average of the weights (0: none)")
     args = ap.parse_args()
     if hasattr(os, "nice"):

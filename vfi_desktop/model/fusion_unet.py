@@ -122,9 +122,10 @@ class FusionUNet(nn.Module):
     def grid_scale(self, height: int, width: int) -> int:
         """The grid the network runs on for a frame of this size: its own (1/4) below 1280 px on
         the long side, twice as coarse from 1280 px (720p and up). The network's part then costs
-        a quarter, and the picture stays the same: measured on every validation clip at gaps 2, 4
-        and 8, 1/8 instead of 1/4 is within -0.015..+0.013 dB (sam2_cups, 1280x720: +0.00 / +0.01
-        / +0.01). The fine detail comes from the full-resolution warps, not from this grid."""
+        a quarter, and the picture stays the same: 1/8 instead of 1/4 measured -0.014..+0.013 dB on
+        the validation clips from 432 px up at gaps 2, 4 and 8 (sam2_cups, 1280x720: +0.001 /
+        +0.012 / +0.013; benchmarks/grid_scale.py). Small frames need the fine grid: a 320x240
+        cartoon lost 2.5 dB at 1/8. The fine detail comes from the full-resolution warps."""
         return self.config.scale * (2 if max(height, width) >= 1280 else 1)
 
     def quarter(
