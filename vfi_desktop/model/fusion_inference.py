@@ -76,7 +76,7 @@ class _Quarter(torch.nn.Module):
 
 
 def _trace_quarter(model: FusionUNet, args: tuple[torch.Tensor, ...]):
-    """The 1/4-resolution part as a traced graph for these shapes; eager if tracing fails
+    """The coarse-grid part (1/4 or 1/8) as a traced graph for these shapes; eager if tracing fails
     (tracing is only a speed-up, the eager code is the reference). The traced code is kept free
     of tracer warnings (flow_ops.backward_warp) rather than silenced: warnings.catch_warnings is
     not thread-safe, and the GUI traces in workers while pyqtgraph paints on the UI thread."""
@@ -90,7 +90,7 @@ class FusionPipeline:
     """prepare() once per pair, then synthesize() for each t. Frames are padded to the network's
     multiple (edges replicated); flows are computed on the unpadded frames and padded alike.
 
-    In an export (`use_traced_graph`) the 1/4-resolution part runs as a traced TorchScript graph
+    In an export (`use_traced_graph`) the coarse-grid part runs as a traced TorchScript graph
     (one per frame size, made in ~0.7 s on first use): the same ops, but executed without
     holding Python's GIL between them. In an export, where decoding, motion estimation and
     encoding run on other threads, the eager network waited for the GIL between its ~200 small
