@@ -156,6 +156,15 @@ def train(args: argparse.Namespace) -> None:
 
     trainer = Trainer(cfg, pool, val, out_path=run / "fusion_best.safetensors", checkpoint_path=run / "fusion.ckpt",
                       init_weights=args.init, callback=report, info={"recipe": "models/train_bundled.py", "train_clips": TRAIN, "val_clips": VAL})
+    if args.fade_start and trainer.step == 0:
+        # Experiment: the cross-fade's weight starts at FADE_START (1e-4), where the softmax hardly
+        # moves it (its gradient scales with the weight); start it at --fade-start instead.
+        import math
+
+        from vfi_desktop.model.fusion_unet import FADE_START
+        for m in filter(None, (trainer.model, trainer.ema_model)):
+            with torch.no_grad():
+                m.field_head[-1].bias[4 + 4] += math.log(args.fade_start / FADE_START)
     trainer.model.to(memory_format=torch.channels_last)
     if trainer.ema_model is not None:
         trainer.ema_model.to(memory_format=torch.channels_last)
@@ -181,6 +190,7 @@ def main() -> None:
     ap.add_argument("--min-samples", type=int, default=960)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--oracle-weights", type=float, default=0.0, help="privileged supervision of the candidate weights")
+    ap.add_argument("--fade-start", type=float, default=0.0, help="a new run's cross-fade weight at the start (experiment)")
     ap.add_argument("--init", help="start from these weights (a .safetensors of the same network)")
     ap.add_argument("--ema", type=float, default=0.999, help="moving average of the weights (0: none)")
     args = ap.parse_args()

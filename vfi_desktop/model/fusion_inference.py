@@ -5,7 +5,7 @@ resolution: resizing flows, five grid_sample warps, the weighted sum. On a CPU w
 that full-resolution part cost more than the convolutions. Here the U-Net runs in torch on its
 coarse grid (`FusionUNet.quarter`, the same code as in training; 1/4 of the frame, 1/8 from 720p:
 `FusionUNet.grid_scale`), and the full-resolution part is
-OpenCV: `remap` on the uint8 frames, `resize` for the fields, one pass for the weighted sum.
+OpenCV: `remap` on the float frames, `resize` for the fields, one pass per candidate for the weighted sum.
 `tests/test_fusion_unet.py` checks that the two give the same picture (PSNR > 45 dB).
 """
 
@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 import torch
 
+from ..core.motion import backward_warp
 from .fusion_unet import FusionUNet
 
 
@@ -45,25 +46,6 @@ def _padded_float(frame: np.ndarray, pad: tuple) -> np.ndarray:
     edges replicated to the padded size."""
     f = frame.astype(np.float32)
     return np.pad(f, pad, mode="edge") if any(p[1] for p in pad) else f
-
-
-_GRIDS: dict[tuple[int, int], np.ndarray] = {}
-
-
-def _grid(h: int, w: int) -> np.ndarray:
-    """(h,w,2) pixel coordinates x, y (cached: an export uses one size throughout)."""
-    g = _GRIDS.get((h, w))
-    if g is None:
-        if len(_GRIDS) > 4:
-            _GRIDS.clear()
-        ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-        g = _GRIDS[(h, w)] = np.dstack([xs, ys])
-    return g
-
-
-def _remap(image: np.ndarray, coords: np.ndarray) -> np.ndarray:
-    """Sample image at absolute coordinates (bilinear, borders replicated, as grid_sample)."""
-    return cv2.remap(image, coords, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
 class _Quarter(torch.nn.Module):
@@ -133,7 +115,7 @@ class FusionPipeline:
         # The flows box-filtered to the U-Net's grid (INTER_AREA = the network's quarter_flows).
         fq = np.concatenate([_area(f, q, 1.0 / s) for f in (f01, f10)], 2)
         return {"size": (h, w), "padded": (H, W), "scale": s, "p0f": p0f, "p1f": p1f, "f01": f01, "f10": f10,
-                "i0": pooled(p0f), "i1": pooled(p1f), "grid": _grid(H, W),
+                "i0": pooled(p0f), "i1": pooled(p1f),
                 "fq": torch.from_numpy(np.ascontiguousarray(fq.transpose(2, 0, 1)))[None]}
 
     @torch.inference_mode()
@@ -144,17 +126,17 @@ class FusionPipeline:
         t4 = torch.tensor([[[[t]]]], dtype=torch.float32)
         fq = st["fq"]
         delta, weights, rgb, splat = self._quarter(st["i0"], st["i1"], t4, fq[:, 0:2], fq[:, 2:4])
-        # Full resolution: absolute sampling positions, up to four remaps of the float frames
+        # Full resolution: up to four remaps of the float frames
         # (OpenCV), then the weighted sum in place (torch.addcmul_: one multi-threaded pass each).
         # All in float: rounding to 8 bits on the way cost 0.27 dB on clean 10 fps footage.
-        grid, p0, p1 = st["grid"], st["p0f"], st["p1f"]
+        p0, p1 = st["p0f"], st["p1f"]
         d = _to_hwc(delta)
         sp = _to_hwc(splat)
         f01, f10 = st["f01"], st["f10"]
 
         def warp(image: np.ndarray, flow: np.ndarray, extra: np.ndarray | None = None) -> np.ndarray:
-            pos = cv2.add(_upsample(np.ascontiguousarray(flow), (H, W), s), grid)
-            return _remap(image, pos if extra is None else cv2.add(pos, extra))
+            move = _upsample(np.ascontiguousarray(flow), (H, W), s)
+            return backward_warp(image, move if extra is None else cv2.add(move, extra))
 
         candidates = (
             lambda: warp(p0, d[..., 0:2], cv2.addWeighted(f01, -(1.0 - t) * t, f10, t * t, 0.0)),
