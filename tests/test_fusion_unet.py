@@ -11,7 +11,7 @@ from synthetic import moving_square, texture
 from vfi_desktop.api import METHODS, load_interpolator
 from vfi_desktop.core.metrics import psnr
 from vfi_desktop.model.fusion_unet import FusionUNet, FusionUNetConfig
-from vfi_desktop.model.interpolator import NeuralInterpolator, pad_to_multiple, padded_flows, to_image, to_tensor, flow_tensor
+from vfi_desktop.model.interpolator import NeuralInterpolator, pad_to, padded_flows, to_image, to_tensor, flow_tensor
 
 TINY = FusionUNetConfig(widths=(8, 8, 8, 8, 8))
 
@@ -30,8 +30,8 @@ def trained_like(config: FusionUNetConfig = TINY, seed: int = 0) -> FusionUNet:
 
 def torch_forward(model: FusionUNet, a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
     """The training forward pass on full frames, on the grid inference picks for their size."""
-    scale = model.grid_scale(*a.shape[:2])
-    p0, p1 = pad_to_multiple(a, model.multiple_at(scale)), pad_to_multiple(b, model.multiple_at(scale))
+    scale, size = model.inference_grid(*a.shape[:2])
+    p0, p1 = pad_to(a, size), pad_to(b, size)
     flows = padded_flows(a, b, p0.shape[:2])
     cpu = torch.device("cpu")
     with torch.inference_mode():

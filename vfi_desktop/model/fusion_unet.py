@@ -128,6 +128,12 @@ class FusionUNet(nn.Module):
         cartoon lost 2.5 dB at 1/8. The fine detail comes from the full-resolution warps."""
         return self.config.scale * (2 if max(height, width) >= 1280 else 1)
 
+    def inference_grid(self, height: int, width: int) -> tuple[int, tuple[int, int]]:
+        """`grid_scale` for this frame size and the padded frame size it needs."""
+        s = self.grid_scale(height, width)
+        m = self.multiple_at(s)
+        return s, (height + (-height) % m, width + (-width) % m)
+
     def quarter(
         self, i0: torch.Tensor, i1: torch.Tensor, t4: torch.Tensor, f01: torch.Tensor, f10: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
