@@ -140,7 +140,9 @@ def train(args: argparse.Namespace) -> None:
     cfg = TrainConfig(arch="fusion_unet", steps=args.steps, batch_size=args.batch, crop=args.crop, lr=args.lr,
                       warmup_steps=300, val_every=args.val_every, checkpoint_every=100, loss="log_mse_lap",
                       seed=args.seed, stop_after=args.stop_after, ema=args.ema or None,
-                      oracle_weights=args.oracle_weights)
+                      oracle_weights=args.oracle_weights,
+                      model_config={"widths": args.widths} if args.widths else None,
+                      inside_crop_only=args.inside_crop_only)
     log = open(run / "log.jsonl", "a")
 
     def report(e) -> None:
@@ -191,6 +193,10 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--oracle-weights", type=float, default=0.0, help="privileged supervision of the candidate weights")
     ap.add_argument("--fade-start", type=float, default=0.0, help="a new run's cross-fade weight at the start (experiment)")
+    ap.add_argument("--widths", type=lambda v: [int(x) for x in v.split(",")],
+                    help="the U-Net's widths, e.g. 24,48,96,128,192; with --init the weights are widened (function-preserving)")
+    ap.add_argument("--inside-crop-only", action="store_true",
+                    help="leave out of the loss the pixels whose content comes from beyond the crop")
     ap.add_argument("--init", help="start from these weights (a .safetensors of the same network)")
     ap.add_argument("--ema", type=float, default=0.999, help="moving average of the weights (0: none)")
     args = ap.parse_args()

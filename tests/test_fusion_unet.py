@@ -187,3 +187,24 @@ def test_cpu_path_leaves_out_only_candidates_without_weight():
     model = FusionUNet(TINY).eval()
     fast = NeuralInterpolator(model, "t", device="cpu").interpolate(a, b, 0.4)
     assert psnr(fast, torch_forward(model, a, b, 0.4)) > 50
+
+
+def test_a_trained_network_grows_wider_without_changing_its_output():
+    """`--widths` with `--init` (train._grown): wider levels start from the old weights and
+    compute the same pictures; the new channels are live (their weights into the old ones start
+    at zero, their own at a random start), and a network cannot shrink."""
+    from vfi_desktop.core.errors import VfiError
+    from vfi_desktop.model.train import _grown
+
+    a, b = panning_pair(240, 320, shift=13)
+    old = trained_like(seed=5)
+    wide = _grown(old, "fusion_unet", {"widths": (12, 8, 16, 8, 10)}).eval()
+    assert wide.encoder.stem[0][0].weight.shape[0] == 12
+    before = NeuralInterpolator(old, "old", device="cpu").interpolate(a, b, 0.4)
+    after = NeuralInterpolator(wide, "wide", device="cpu").interpolate(a, b, 0.4)
+    assert psnr(after, before) > 60
+    with torch.no_grad():  # a weight from a new channel into an old one now matters
+        wide.decoder.bodies[3][0][0].weight[:, 8:12].normal_(0, 0.5)
+    assert psnr(NeuralInterpolator(wide, "wide", device="cpu").interpolate(a, b, 0.4), before) < 60
+    with pytest.raises(VfiError, match="cannot change the network"):
+        _grown(old, "fusion_unet", {"widths": (4, 8, 8, 8, 8)})

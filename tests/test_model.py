@@ -252,3 +252,21 @@ def test_moving_average_of_the_weights_is_what_gets_saved(tmp_path):
     assert torch.equal(avg, trainer.ema_model.state_dict()[name])
     ckpt = load_checkpoint(tmp_path / "w.ckpt")
     assert torch.equal(ckpt["ema"][name], avg) and torch.equal(ckpt["model"][name], last)
+
+
+def test_inside_crop_mask_leaves_out_content_from_beyond_the_crop():
+    """A pan of 10 px to the right: at t = 1/2 the in-between takes frame 0 from 5 px to the left
+    and frame 1 from 5 px to the right, so the columns within 5 px (plus the one-pixel margin) of
+    either edge have no source in the crop; everything else does."""
+    from vfi_desktop.model.losses import inside_crop_mask
+
+    h, w = 24, 40
+    f01 = torch.zeros(1, 2, h // 2, w // 2)
+    f01[:, 0] = 5.0  # half-resolution grid: 10 px at full size
+    keep = inside_crop_mask(f01, -f01, torch.tensor([0.5]), (h, w))[0, 0]
+    cols = keep.all(0)
+    assert keep.shape == (h, w) and bool((keep == cols).all())  # the same in every row
+    assert cols.tolist() == [x - 5 >= -1 and x + 5 <= w for x in range(w)]
+    # at t = 0 the in-between is frame 0 itself: frame 1's source (x + 10) decides
+    keep0 = inside_crop_mask(f01, -f01, torch.tensor([0.0]), (h, w))[0, 0].all(0)
+    assert keep0.tolist() == [x + 10 <= w for x in range(w)]

@@ -35,6 +35,29 @@ def census(pred: torch.Tensor, target: torch.Tensor, patch: int = 5) -> torch.Te
     return (d / (0.1 + d)).mean()
 
 
+def inside_crop_mask(flow01: torch.Tensor, flow10: torch.Tensor, t: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """(B,1,H,W) True where both frames' content for the in-between lies inside the crop, by the
+    linear intermediate flows of the sample's DIS flows (any grid; scaled to `size`).
+
+    A training crop is cut from a larger frame: where the motion brings content in from beyond
+    the crop's edge, the truth shows it but no warp of the crop can, while the whole frame at
+    inference has it. Supervised there, a network learns to hedge (a cross-fade, a blur) exactly
+    where motion is large."""
+    from ..core.flow_ops import linear_intermediate, resize_fields
+
+    h, w = size
+    full = resize_fields(torch.cat([flow01, flow10], 1), size)
+    lt0, lt1 = linear_intermediate(full[:, 0:2], full[:, 2:4], t.view(-1, 1, 1, 1).to(full.dtype))
+    xs = torch.arange(w, dtype=full.dtype, device=full.device).view(1, 1, 1, w)
+    ys = torch.arange(h, dtype=full.dtype, device=full.device).view(1, 1, h, 1)
+
+    def inside(f: torch.Tensor) -> torch.Tensor:
+        x, y = xs + f[:, 0:1], ys + f[:, 1:2]
+        return (x >= -1.0) & (x <= w) & (y >= -1.0) & (y <= h)
+
+    return inside(lt0) & inside(lt1)
+
+
 def interpolation_loss(pred: torch.Tensor, target: torch.Tensor, kind: str = "log_mse") -> tuple[torch.Tensor, dict[str, float]]:
     """Mean over samples of log(squared error): each sample counts by its PSNR change, exactly what
     the benchmark's mean PSNR measures. A plain mean squared error lets the few samples with large

@@ -24,7 +24,8 @@ from ..core.files import atomic_output_path, check_writable_dir
 from ..core.metrics import psnr, ssim
 from ..core.progress import CancelToken
 from .data import Clip, TripletSampler, model_inputs, motion_kind, sample_batch
-from .losses import interpolation_loss, oracle_weight_loss
+from .fusion_unet import FusionUNet, widened_state
+from .losses import inside_crop_mask, interpolation_loss, oracle_weight_loss
 from .network import build, config_dict, count_parameters
 from .weights import load_model, save_weights
 
@@ -56,6 +57,8 @@ class TrainConfig:
     ema: Optional[float] = None
     # Weight of the privileged supervision of the FusionUNet's candidate weights (losses.oracle_weight_loss).
     oracle_weights: float = 0.0
+    # Leave out of the loss the pixels whose content comes from beyond the crop (losses.inside_crop_mask).
+    inside_crop_only: bool = False
 
     def lr_at(self, step: int) -> float:
         if step < self.warmup_steps:
@@ -332,7 +335,11 @@ class Trainer:
                 if self.step + 1 < cfg.steps:
                     upcoming = batch_for(self.step + 1)
                 out = self.model(**model_inputs(batch))
-                loss, _parts = interpolation_loss(out["pred"], batch["target"], cfg.loss)
+                pred = out["pred"]
+                if cfg.inside_crop_only and "flow01" in batch:
+                    keep = inside_crop_mask(batch["flow01"], batch["flow10"], batch["t"], pred.shape[-2:])
+                    pred = torch.where(keep, pred, batch["target"])  # no error, no gradient there
+                loss, _parts = interpolation_loss(pred, batch["target"], cfg.loss)
                 if cfg.oracle_weights and "candidates" in out:
                     loss = loss + cfg.oracle_weights * oracle_weight_loss(out["candidates"], out["weights"], batch["target"])
                 if not torch.isfinite(loss):
@@ -417,10 +424,16 @@ def _check_config(cfg: TrainConfig, model: torch.nn.Module) -> None:
 
 
 def _grown(model: torch.nn.Module, arch: str, overrides: dict) -> torch.nn.Module:
-    """The same network with options changed (e.g. a detail branch added): every tensor the two
-    share is copied, the new parts keep their near-zero start, so training begins where `model` is."""
+    """The same network with options changed (wider levels, for example): it computes what `model`
+    did (fusion_unet.widened_state), so training begins where `model` is."""
     grown = build(arch, {**config_dict(model), **overrides})
-    missing, unexpected = grown.load_state_dict(model.state_dict(), strict=False)
+    try:
+        if arch == FusionUNet.arch:
+            grown.load_state_dict(widened_state(model, grown))
+            return grown
+        unexpected = grown.load_state_dict(model.state_dict(), strict=False).unexpected_keys
+    except (RuntimeError, ValueError) as exc:
+        raise VfiError(f"cannot change the network that way: {str(exc).splitlines()[0][:120]}") from None
     if unexpected:
         raise VfiError(f"cannot change the network that way: {', '.join(unexpected[:3])} would be dropped")
     return grown
