@@ -134,6 +134,37 @@ class FusionUNet(nn.Module):
         m = self.multiple_at(s)
         return s, (height + (-height) % m, width + (-width) % m)
 
+    def state_grown_from(self, old: "FusionUNet") -> dict[str, torch.Tensor]:
+        """This network's state with `old`'s weights in it, for wider levels (or more input
+        channels): every old weight keeps its place, weights from a new channel into an old one
+        are zero, and new channels keep this network's random start. The result computes exactly
+        what `old` did, and its new channels learn from the first step (function-preserving
+        growth; train._grown, `--widths` with `--init`)."""
+        ow, nw = old.config.widths, self.config.widths
+        if len(ow) != len(nw) or any(a > b for a, b in zip(ow, nw)):
+            raise ValueError("a network can only grow: the same number of levels, none narrower")
+        # The first conv of decoder level k takes cat([up, skip]) of width a each: the skip half
+        # starts at the new width.
+        skip_at = {f"decoder.bodies.{k}.0.0": (a_old, a_new) for k, (a_old, a_new) in
+                   enumerate(zip(ow[-2::-1], nw[-2::-1]))}
+        state = {k: v.clone() for k, v in self.state_dict().items()}
+        for name, layer in old.named_modules():
+            if not isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d)):
+                continue
+            w_old, w = layer.weight.detach(), state[f"{name}.weight"]
+            out_dim, in_dim = (1, 0) if isinstance(layer, nn.ConvTranspose2d) else (0, 1)
+            n_out, n_in = w_old.shape[out_dim], w_old.shape[in_dim]
+            ins = torch.arange(n_in)
+            if name in skip_at:
+                a_old, a_new = skip_at[name]
+                ins = torch.cat([torch.arange(a_old), a_new + torch.arange(a_old)])
+            kept = w.narrow(out_dim, 0, n_out)  # the old outputs (a view): zero, then the old weights
+            kept.zero_()
+            kept.index_copy_(in_dim, ins, w_old)
+            if layer.bias is not None:
+                state[f"{name}.bias"][:n_out] = layer.bias.detach()
+        return state
+
     def quarter(
         self, i0: torch.Tensor, i1: torch.Tensor, t4: torch.Tensor, f01: torch.Tensor, f10: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -200,40 +231,3 @@ def quarter_flows(flows: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     scale = torch.tensor([size[1] / w, size[0] / h] * (flows.shape[1] // 2), dtype=flows.dtype, device=flows.device)
     return F.interpolate(flows, size=size, mode="area") * scale.view(1, -1, 1, 1)
 
-
-def widened_state(old: "FusionUNet", new: "FusionUNet") -> dict[str, torch.Tensor]:
-    """`new`'s state with `old`'s weights in it, for a network with wider levels (or more input
-    channels): every old weight keeps its place, weights from a new channel into an old one are
-    zero, and new channels keep `new`'s random start. The wider network computes exactly what the
-    old one did, and its new channels can learn from the first step (function-preserving growth)."""
-    ow, nw = old.config.widths, new.config.widths
-    if len(ow) != len(nw) or any(a > b for a, b in zip(ow, nw)):
-        raise ValueError("a network can only grow: the same number of levels, none narrower")
-    pairs_old = list(zip(ow[:-1], ow[1:]))[::-1]
-    pairs_new = list(zip(nw[:-1], nw[1:]))[::-1]
-    state = {k: v.clone() for k, v in new.state_dict().items()}
-    for key, w_old in old.state_dict().items():
-        w = state[key]
-        transposed = key.startswith("decoder.ups.") and key.endswith("weight")  # ConvTranspose2d: (in, out, ...)
-        out_dim, in_dim = (1, 0) if transposed else (0, 1)
-        outs = torch.arange(w_old.shape[out_dim]) if w_old.dim() > 1 else torch.arange(w_old.shape[0])
-        if w_old.dim() == 1:  # a bias: the old outputs keep theirs
-            w[outs] = w_old
-            continue
-        n_in_old = w_old.shape[in_dim]
-        if key.startswith("decoder.bodies.") and key.endswith(".0.0.weight"):
-            # the first conv of a decoder level takes cat([up, skip]): the skip half moves
-            a_old, a_new = pairs_old[int(key.split(".")[2])][0], pairs_new[int(key.split(".")[2])][0]
-            ins = torch.cat([torch.arange(a_old), a_new + torch.arange(a_old)])
-        else:
-            ins = torch.arange(n_in_old)
-        # old outputs: zero from every input, then the old weights at their places
-        idx_out = [slice(None)] * w.dim()
-        idx_out[out_dim] = outs
-        sub = w[tuple(idx_out)]
-        sub.zero_()
-        idx_in = [slice(None)] * w.dim()
-        idx_in[in_dim] = ins
-        sub[tuple(idx_in)] = w_old
-        w[tuple(idx_out)] = sub
-    return state

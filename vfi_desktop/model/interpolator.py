@@ -105,11 +105,10 @@ class NeuralInterpolator(Interpolator):
         if self.uses_flows:  # the same grid as the CPU pipeline: the same picture on either device
             kwargs["scale"], size = self.model.inference_grid(h, w)
             p0, p1 = pad_to(frame0, size), pad_to(frame1, size)
+            f01, f10 = (flow_tensor(f, self.torch_device) for f in padded_flows(frame0, frame1, size))
+            kwargs.update(flow01=f01, flow10=f10)
         else:
             p0, p1 = pad_to_multiple(frame0, self.model.multiple), pad_to_multiple(frame1, self.model.multiple)
-        if self.uses_flows:
-            f01, f10 = (flow_tensor(f, self.torch_device) for f in padded_flows(frame0, frame1, p0.shape[:2]))
-            kwargs.update(flow01=f01, flow10=f10)
         with torch.inference_mode():
             t0, t1 = to_tensor(p0, self.torch_device), to_tensor(p1, self.torch_device)
         return (h, w), t0, t1, kwargs

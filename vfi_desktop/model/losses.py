@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from ..core.flow_ops import linear_intermediate, resize_fields
+
 
 def laplacian_l1(pred: torch.Tensor, target: torch.Tensor, levels: int = 5) -> torch.Tensor:
     """Mean L1 of each band of a Laplacian pyramid (band = image - upsampled half-size image), all
@@ -43,8 +45,6 @@ def inside_crop_mask(flow01: torch.Tensor, flow10: torch.Tensor, t: torch.Tensor
     the crop's edge, the truth shows it but no warp of the crop can, while the whole frame at
     inference has it. Supervised there, a network learns to hedge (a cross-fade, a blur) exactly
     where motion is large."""
-    from ..core.flow_ops import linear_intermediate, resize_fields
-
     h, w = size
     full = resize_fields(torch.cat([flow01, flow10], 1), size)
     lt0, lt1 = linear_intermediate(full[:, 0:2], full[:, 2:4], t.view(-1, 1, 1, 1).to(full.dtype))

@@ -24,7 +24,6 @@ from ..core.files import atomic_output_path, check_writable_dir
 from ..core.metrics import psnr, ssim
 from ..core.progress import CancelToken
 from .data import Clip, TripletSampler, model_inputs, motion_kind, sample_batch
-from .fusion_unet import FusionUNet, widened_state
 from .losses import inside_crop_mask, interpolation_loss, oracle_weight_loss
 from .network import build, config_dict, count_parameters
 from .weights import load_model, save_weights
@@ -424,12 +423,13 @@ def _check_config(cfg: TrainConfig, model: torch.nn.Module) -> None:
 
 
 def _grown(model: torch.nn.Module, arch: str, overrides: dict) -> torch.nn.Module:
-    """The same network with options changed (wider levels, for example): it computes what `model`
-    did (fusion_unet.widened_state), so training begins where `model` is."""
+    """The same network with options changed (wider levels, for example): a network that knows how
+    to grow (FusionUNet.state_grown_from) computes what `model` did; otherwise every tensor the two
+    share is copied and new parts keep their start. Training begins where `model` is."""
     grown = build(arch, {**config_dict(model), **overrides})
     try:
-        if arch == FusionUNet.arch:
-            grown.load_state_dict(widened_state(model, grown))
+        if hasattr(grown, "state_grown_from"):
+            grown.load_state_dict(grown.state_grown_from(model))
             return grown
         unexpected = grown.load_state_dict(model.state_dict(), strict=False).unexpected_keys
     except (RuntimeError, ValueError) as exc:
